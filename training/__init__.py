@@ -1,0 +1,1 @@
+"""Hearth training: datasets from transcripts, LoRA fine-tuning, GGUF conversion and export."""
