@@ -31,8 +31,6 @@ def session_show_json(session: Session, steps: list[PathStep]) -> dict[str, Any]
         "id": session.id,
         "title": session.title,
         "source_id": session.source_id,
-        "source": session.source,
-        "created_at": format_timestamp(session.created_at),
         "messages": [
             {
                 "id": step.message.id,
@@ -48,6 +46,8 @@ def session_show_json(session: Session, steps: list[PathStep]) -> dict[str, Any]
             }
             for step in steps
         ],
+        "source": session.source,
+        "created_at": format_timestamp(session.created_at),
     }
 
 
