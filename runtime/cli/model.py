@@ -94,19 +94,14 @@ def _print_catalog(as_json: bool) -> None:
     if as_json:
         print_json([entry.to_json() for entry in CATALOG])
         return
-    rows = [
-        [
-            entry.id,
-            entry.kind,
-            "included" if entry.builtin else f"~{decimal(entry.size_bytes)}",
-            entry.languages,
-            entry.license,
-            entry.description,
-        ]
-        for entry in CATALOG
-    ]
-    print_table("Recommended models", ["id", "kind", "size", "languages", "license", "notes"],
-                rows)
+    # A block per model rather than a table: notes and language lists are too long for 80 columns.
+    click.echo("Recommended models:")
+    for entry in CATALOG:
+        size = "included" if entry.builtin else f"~{decimal(entry.size_bytes)}"
+        click.echo(f"\n  {entry.id:<24} {entry.kind:<10} {size:<10} {entry.license}")
+        click.echo(f"      {entry.description}")
+        click.echo(f"      languages: {entry.languages}")
+    click.echo()
     click.echo("Download one with `hearth model pull ID`.")
 
 

@@ -18,8 +18,9 @@ def print_json(data: Any) -> None:
 def print_table(title: str | None, columns: list[str], rows: list[list[str]]) -> None:
     """A table on stdout; plain when stdout is not a terminal."""
     table = Table(title=title, show_edge=False, header_style="bold")
-    for column in columns:
-        table.add_column(column, overflow="fold")
+    for index, column in enumerate(columns):
+        # The first column is what people type back (an id, a name): never break it.
+        table.add_column(column, overflow="fold", no_wrap=index == 0)
     for row in rows:
         table.add_row(*row)
     Console().print(table)
