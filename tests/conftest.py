@@ -11,6 +11,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
+# Session-scoped tiny real models (tokenizer → Llama → GGUF f16/Q4_K_M), cached on disk.
+pytest_plugins = ["tests.fixtures.tiny_models"]
+
 
 @pytest.fixture(autouse=True)
 def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:

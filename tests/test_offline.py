@@ -31,7 +31,10 @@ def test_offline_flags_are_set_in_process() -> None:
 
 def test_importing_runtime_forces_flags_even_if_the_shell_disagrees() -> None:
     env = {**os.environ, "HF_HUB_OFFLINE": "0", "ANONYMIZED_TELEMETRY": "True"}
-    code = "import os, runtime; print(os.environ['HF_HUB_OFFLINE'], os.environ['ANONYMIZED_TELEMETRY'])"
+    code = (
+        "import os, runtime\n"
+        "print(os.environ['HF_HUB_OFFLINE'], os.environ['ANONYMIZED_TELEMETRY'])"
+    )
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     assert out.stdout.split() == ["1", "False"]
 

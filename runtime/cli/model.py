@@ -51,8 +51,10 @@ def list_models(obj: CliContext, as_json: bool) -> None:
             str(folder) for folder, _ in discovery.search_dirs(obj.home, obj.config)
         )
         click.echo("No models found (searched " + searched + ").")
-        click.echo("Download one with `hearth model pull qwen2.5-3b` (all choices: "
-                   "`hearth model pull --list`),")
+        click.echo(
+            "Download one with `hearth model pull qwen2.5-3b` (all choices: "
+            "`hearth model pull --list`),"
+        )
         click.echo("or register a GGUF file you already have with `hearth model add PATH`.")
         return
     rows = [
@@ -139,23 +141,32 @@ def _fetch(items: tuple[PullItem, ...]) -> Iterator[DownloadResult]:
         for item in todo:
             tasks: list[TaskID] = []
 
-            def advance(done: int, total: int | None, name: str = item.dest.name,
-                        tasks: list[TaskID] = tasks) -> None:
+            def advance(
+                done: int,
+                total: int | None,
+                name: str = item.dest.name,
+                tasks: list[TaskID] = tasks,
+            ) -> None:
                 # The bar appears once the server answered, so a failed connection shows none.
                 if not tasks:
                     tasks.append(progress.add_task(name, total=total))
                 progress.update(tasks[0], completed=done, total=total)
 
-            yield download(item.url, item.dest, expected_sha256=item.expected_sha256,
-                           progress=advance)
+            yield download(
+                item.url, item.dest, expected_sha256=item.expected_sha256, progress=advance
+            )
 
 
 @model.command("pull")
 @click.argument("spec", required=False)
 @click.argument("file", required=False)
 @click.option("--sha256", metavar="HEX", help="Expected sha256 of the file.")
-@click.option("--to", "to_dir", type=click.Path(file_okay=False, path_type=Path),
-              help="Folder to save into (default: $HEARTH_HOME/models).")
+@click.option(
+    "--to",
+    "to_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder to save into (default: $HEARTH_HOME/models).",
+)
 @click.option("--revision", default="main", show_default=True, help="Branch, tag or commit.")
 @click.option("--list", "show_list", is_flag=True, help="Show the recommended models.")
 @click.option("--json", "as_json", is_flag=True, help="With --list: print JSON for scripts.")
@@ -188,8 +199,14 @@ def pull(
     if spec is None:
         raise UsageError("name a model to download", hint="see `hearth model pull --list`")
     dest_dir = to_dir.expanduser().absolute() if to_dir else obj.ensured_home().models_dir
-    plan = plan_pull(spec, file, endpoint=obj.config.hf_endpoint, dest_dir=dest_dir,
-                     revision=revision, sha256=sha256)
+    plan = plan_pull(
+        spec,
+        file,
+        endpoint=obj.config.hf_endpoint,
+        dest_dir=dest_dir,
+        revision=revision,
+        sha256=sha256,
+    )
     if plan.note:
         click.echo(plan.note)
         return
