@@ -90,7 +90,7 @@ class CompanionRegistry:
         if not slugs:
             raise NotFoundError(
                 "there is no companion yet",
-                hint="create one with `hearth companion new NAME` or `hearth import EXPORT`",
+                hint="create one with `hearth companion new NAME [--card CARD]`",
             )
         raise UsageError(
             f"several companions exist ({', '.join(slugs)}): say which one",

@@ -6,8 +6,10 @@ through the `hearth.commands` entry point group, so this package never imports t
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from importlib.metadata import EntryPoint, entry_points
+from pathlib import Path
 
 import click
 
@@ -68,10 +70,11 @@ class HearthGroup(click.Group):
 @click.pass_context
 def cli(ctx: click.Context, home: str | None) -> None:
     """Hearth: your companion, on your own machine, for good."""
-    from pathlib import Path
-
     ctx.obj = CliContext(home=DataHome.resolve(Path(home) if home else None))
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    # A broken config.toml is reported by the first command that needs it, not here.
+    with contextlib.suppress(HearthError):
+        logging.getLogger().setLevel(ctx.obj.config.log_level)
     if ctx.invoked_subcommand is None:
         from runtime.tui import run_tui
 

@@ -111,7 +111,7 @@ def _print_human(report: dict[str, Any]) -> None:
         click.echo(f"llama.cpp: {llama['error']}")
     else:
         gpu = "yes" if llama.get("gpu_offload") else "no"
-        click.echo(f"llama.cpp: {llama.get('version')} (GPU offload: {gpu})")
+        click.echo(f"llama.cpp: {llama.get('llama_cpp_python')} (GPU offload: {gpu})")
         click.echo(f"  {llama.get('system_info', '').strip()}")
 
 

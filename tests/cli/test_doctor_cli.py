@@ -38,3 +38,5 @@ def test_doctor_reports_mode_companions_and_models(run_cli, isolated_home: Path)
     human = run_cli("doctor").stdout
     assert f"Data home: {isolated_home} (mode 0755)  (WARNING: readable by others)" in human
     assert "Offline: yes" in human
+    gpu = "yes" if report["llama_cpp"]["gpu_offload"] else "no"
+    assert f"llama.cpp: 0.3.36 (GPU offload: {gpu})" in human

@@ -114,5 +114,5 @@ def test_sessions_without_any_companion(run_cli) -> None:
     assert result.exit_code == 1
     assert result.stderr == (
         "error: there is no companion yet\n"
-        "hint: create one with `hearth companion new NAME` or `hearth import EXPORT`\n"
+        "hint: create one with `hearth companion new NAME [--card CARD]`\n"
     )

@@ -22,7 +22,7 @@ async def test_first_run_explains_next_steps(isolated_home: Path) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         assert "No companion yet." in _text(app, "#companions")
-        assert "hearth import" in _text(app, "#companions")
+        assert "--card CARD.png" in _text(app, "#companions")
         assert "No models found." in _text(app, "#models")
         await pilot.press("q")
     assert not isolated_home.exists(), "looking must not create the data home"

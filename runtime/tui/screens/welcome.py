@@ -28,7 +28,7 @@ def describe_companions(ctx: CliContext) -> str:
         return (
             "No companion yet.\n"
             "  Create one:        hearth companion new NAME\n"
-            "  Or bring yours:    hearth import YOUR-EXPORT.zip"
+            "  From a card:       hearth companion new NAME --card CARD.png"
         )
     lines = [f"Companions ({len(entries)}):"]
     for entry in entries:
