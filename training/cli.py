@@ -101,19 +101,6 @@ def convert(
     hearth convert ./my-model --out my-model-f16.gguf --quantize Q4_K_M
     hearth convert --fetch-sources      # once: get the converter (downloads from PyPI)
     """
-    _convert(hf_dir, out, outtype, quantizations, pretokenizer, llama_cpp_dir, fetch, sdist)
-
-
-def _convert(
-    hf_dir: Path | None,
-    out: Path | None,
-    outtype: str,
-    quantizations: tuple[str, ...],
-    pretokenizer: str | None,
-    llama_cpp_dir: Path | None,
-    fetch: bool,
-    sdist: Path | None,
-) -> None:
     if sdist is not None and not fetch:
         raise UsageError("--sdist only applies with --fetch-sources")
     if fetch:
