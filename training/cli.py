@@ -17,6 +17,7 @@ from runtime.errors import UsageError
 from runtime.llamacpp import QUANT_FTYPES
 from training.gguf_convert import OUTTYPES, PRETOKENIZERS
 from training.llama_sources import (
+    MANIFEST,
     SOURCES_ENV,
     cached_sources_dir,
     fetch_sources,
@@ -138,7 +139,7 @@ def convert(
 def _fetch(llama_cpp_dir: Path | None, sdist: Path | None) -> None:
     version = installed_llama_cpp_version()
     dest = llama_cpp_dir or cached_sources_dir(version)
-    if sdist is None:
+    if sdist is None and not (dest / MANIFEST).is_file():
         click.echo(
             f"Downloading the llama-cpp-python {version} source archive from PyPI "
             "(network access; conversion scripts only, kept once)…",

@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import logging
 import os
 import shutil
 import subprocess
@@ -30,6 +31,8 @@ from importlib import metadata
 from pathlib import Path, PurePosixPath
 
 from runtime.errors import ConversionError
+
+logger = logging.getLogger(__name__)
 
 SOURCES_ENV = "HEARTH_LLAMA_CPP_SRC"
 PACKAGE = "llama-cpp-python"
@@ -213,12 +216,19 @@ def fetch_sources(
 ) -> LlamaSources:
     """Put the conversion scripts of llama-cpp-python `version` into `dest` (default: the cache).
 
+    Does nothing when `dest` already holds a complete extraction (delete it to fetch again).
+
     With `sdist`, extracts from that local archive. Without it, downloads the sdist with
     `pip download` — a network access, so only call this from an explicit user command or setup.
     """
     dest = dest or cached_sources_dir(version)
     if sdist is not None:
         return extract_sources(sdist, dest)
+    if (dest / MANIFEST).is_file():
+        # Extraction renames a finished folder into place, so a manifest means it is complete;
+        # `make test` calls this every run and must not download again.
+        logger.info("llama.cpp sources already in %s", dest)
+        return LlamaSources(dest.absolute())
     with tempfile.TemporaryDirectory(prefix="hearth-sdist-") as tmp:
         return extract_sources(download_sdist(version, Path(tmp)), dest)
 

@@ -125,3 +125,17 @@ def test_fetch_without_sdist_downloads_with_pip(tmp_path, monkeypatch):
     sources = llama_sources.fetch_sources("9.9.9", tmp_path / "dest")
     assert calls == ["9.9.9"]
     assert sources.converter.is_file()
+
+
+def test_fetch_again_does_not_download_a_complete_copy(tmp_path, monkeypatch):
+    calls = []
+
+    def fake_download(version: str, into: Path) -> Path:
+        calls.append(version)
+        return make_sdist(into / "llama_cpp_python-9.9.9.tar.gz")
+
+    monkeypatch.setattr(llama_sources, "download_sdist", fake_download)
+    first = llama_sources.fetch_sources("9.9.9", tmp_path / "dest")
+    second = llama_sources.fetch_sources("9.9.9", tmp_path / "dest")
+    assert calls == ["9.9.9"]
+    assert second == first
