@@ -55,3 +55,7 @@ class DownloadError(HearthError):
 
 class ConversionError(HearthError):
     """Converting or quantizing a model failed."""
+
+
+class ImportFormatError(HearthError):
+    """An export cannot be read: wrong format, truncated, unsafe archive, empty."""
