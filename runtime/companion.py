@@ -156,8 +156,16 @@ class Companion(BaseModel):
         return self.persona.name
 
     def to_toml(self) -> str:
-        data = self.model_dump(mode="json", exclude_none=True)
-        return tomli_w.dumps(data)
+        return tomli_w.dumps(_without_nulls(self.model_dump(mode="json", exclude_none=True)))
+
+
+def _without_nulls(value: Any) -> Any:
+    """TOML has no null: drop None values nested anywhere (card extensions may hold them)."""
+    if isinstance(value, dict):
+        return {k: _without_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_without_nulls(v) for v in value if v is not None]
+    return value
 
 
 def _key_of(location: tuple[int | str, ...], data: dict[str, Any]) -> str:

@@ -97,3 +97,12 @@ def test_registry_find_by_name_and_unknown_lists_known(isolated_home: Path) -> N
         registry.resolve(None)
     with pytest.raises(UsageError, match="already exists"):
         registry.create(Companion(persona=Persona(name="mira")))
+
+
+def test_nulls_inside_extensions_do_not_break_saving(tmp_path: Path) -> None:
+    companion = Companion(
+        persona=Persona(name="Mira", extensions={"a": None, "b": {"c": None, "d": [1, None]}})
+    )
+    path = tmp_path / "companion.toml"
+    save_companion(companion, path)
+    assert load_companion(path).persona.extensions == {"b": {"d": [1]}}
