@@ -1,4 +1,4 @@
-"""`hearth companion new|list|show|edit|delete`: manage companions without opening the TUI."""
+"""`hearth companion new|list|show|edit|delete|card`: manage companions without the TUI."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from runtime.cards import load_card
+from runtime.cards import load_card, write_card
 from runtime.cli.context import CliContext, pass_context
 from runtime.cli.output import json_option, print_json, print_table
 from runtime.companion import Companion, Persona, parse_companion
@@ -218,3 +218,25 @@ def delete_companion(ctx: CliContext, name: str, yes: bool) -> None:
         click.confirm(f"Delete '{entry.name}' with all its conversations and memories?", abort=True)
     registry.delete(entry)
     click.echo(f"deleted companion '{entry.name}'")
+
+
+@companion.command("card")
+@click.argument("name", required=False)
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The card file to write: NAME.png or NAME.json.",
+)
+@click.option(
+    "--image",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="A PNG picture to put the card in (default: a generated gradient).",
+)
+@pass_context
+def export_card(ctx: CliContext, name: str | None, out: Path, image: Path | None) -> None:
+    """Write the companion's persona as a Character Card V3 (with a V2 copy for older apps)."""
+    entry = CompanionRegistry(ctx.home).resolve(name)
+    fmt = write_card(entry.companion.persona, out, image=image)
+    what = "PNG with ccv3 + chara chunks" if fmt == "png" else "JSON"
+    click.echo(f"wrote {entry.name}'s card to {out} (Character Card V3, {what})")

@@ -1,7 +1,11 @@
-"""`hearth sessions list|show|rename|delete`: read and tidy a companion's conversations."""
+"""`hearth sessions list|show|rename|delete|export`: read, tidy and export conversations."""
 
 from __future__ import annotations
 
+import os
+import tempfile
+from collections.abc import Iterable, Iterator
+from pathlib import Path
 from typing import Any
 
 import click
@@ -9,7 +13,7 @@ import click
 from runtime.cli.context import CliContext, pass_context
 from runtime.cli.output import json_option, print_json, print_table
 from runtime.companions import CompanionEntry, CompanionRegistry
-from runtime.errors import NotFoundError
+from runtime.errors import HearthError, NotFoundError, UsageError
 from runtime.store import PathStep, Session, TranscriptStore, format_timestamp
 
 companion_option = click.option(
@@ -170,3 +174,90 @@ def _no_session(session_id: int) -> NotFoundError:
         f"no session {session_id} (no conversations yet)",
         hint="list sessions with `hearth sessions list`",
     )
+
+
+@sessions.command("export")
+@click.argument("session_ids", metavar="[ID]...", nargs=-1, type=int)
+@click.option("--all", "export_all", is_flag=True, help="Export every conversation.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["jsonl", "markdown"]),
+    help="jsonl: every branch, imports back as the same tree; markdown: the active branch, "
+    "to read. Default: from --out's extension (.md → markdown), else jsonl.",
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write to FILE (private, mode 0600) instead of standard output.",
+)
+@companion_option
+@pass_context
+def export_sessions(
+    ctx: CliContext,
+    session_ids: tuple[int, ...],
+    export_all: bool,
+    fmt: str | None,
+    out: Path | None,
+    companion_name: str | None,
+) -> None:
+    """Write conversations out as Hearth JSONL or markdown."""
+    from runtime.session_export import jsonl_lines, markdown_lines
+
+    if bool(session_ids) == export_all:
+        raise UsageError(
+            "give one or more session IDs, or --all",
+            hint="list sessions with `hearth sessions list`",
+        )
+    if fmt is None:
+        is_markdown = out is not None and out.suffix.lower() in (".md", ".markdown")
+        fmt = "markdown" if is_markdown else "jsonl"
+    entry, store = _store(ctx, companion_name)
+    if store is None:
+        if export_all:
+            _write_export([], out)
+            return
+        raise _no_session(session_ids[0])
+    with store:
+        ids = [s.id for s in store.list_sessions()] if export_all else list(session_ids)
+        for session_id in ids:
+            store.get_session(session_id)  # unknown ids fail before anything is written
+
+        def produce() -> Iterator[str]:
+            for number, session_id in enumerate(ids):
+                session = store.get_session(session_id)
+                if fmt == "jsonl":
+                    yield from jsonl_lines(session, store.messages(session_id))
+                    continue
+                if number:
+                    yield "\n---\n\n"
+                yield from markdown_lines(session, store.active_path(session_id), entry.name)
+
+        _write_export(produce(), out)
+    if out is not None:
+        click.echo(f"exported {len(ids)} conversation(s) to {out}")
+
+
+def _write_export(lines: Iterable[str], out: Path | None) -> None:
+    """Lines to stdout, or to `out` through a temporary file (never half a file)."""
+    if out is None:
+        for line in lines:
+            click.echo(line, nl=False)
+        return
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
+    except OSError as exc:
+        raise HearthError(f"cannot write {out}: {exc.strerror or exc}") from exc
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            for line in lines:
+                handle.write(line)
+        os.chmod(tmp, 0o600)  # conversations are private
+        os.replace(tmp, out)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise HearthError(f"cannot write {out}: {exc.strerror or exc}") from exc
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

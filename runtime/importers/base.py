@@ -11,9 +11,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
 from runtime.store.models import Role
+
+if TYPE_CHECKING:
+    from runtime.importers.archive import ExportSource
 
 MemoryKind = Literal[
     "saved_memory",  # ChatGPT saved memory (model_editable_context) and `bio` writes
@@ -108,5 +111,39 @@ class Importer(Protocol):
         ...
 
     def read(self, root: Path, progress: Progress) -> Iterator[ImportItem]:
+        """Stream the export's items; raise an ImportFormatError for a file it cannot read."""
+        ...
+
+
+@dataclass(frozen=True)
+class ImportOptions:
+    """What the user told `hearth import` that an importer may need.
+
+    The pipeline sets it as `importer.options` before calling `detect`/`read` (importers are
+    created without arguments), so an importer that needs none can ignore it.
+    """
+
+    companion_speaker: str | None = None
+    """`--companion-speaker NAME`: which speaker of a plain transcript is the companion."""
+    companion_name: str | None = None
+    """`--companion NAME` as typed (None when left out), e.g. to guess the speaker."""
+
+
+@runtime_checkable
+class SourceImporter(Protocol):
+    """An importer that reads the export through an `ExportSource` instead of a path.
+
+    Optional: when an importer has these two methods the pipeline calls them and never extracts
+    a zip (members are streamed from it); otherwise it calls `detect(root)`/`read(root, …)` with
+    the folder, the file, or the zip extracted into a temporary directory.
+    """
+
+    name: str
+
+    def detect_source(self, source: ExportSource) -> bool:
+        """True when the source (zip, folder or file) looks like this format."""
+        ...
+
+    def read_source(self, source: ExportSource, progress: Progress) -> Iterator[ImportItem]:
         """Stream the export's items; raise an ImportFormatError for a file it cannot read."""
         ...

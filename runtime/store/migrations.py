@@ -114,6 +114,56 @@ def add_indexes_and_import_keys(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE INDEX sessions_by_leaf ON sessions (active_leaf_id)")
 
 
+@migration
+def add_memories(conn: sqlite3.Connection) -> None:
+    """A table for memories that come from outside the transcript (imports, memory letters).
+
+    ChatGPT saved memory, custom instructions, Claude memories and card lorebooks are facts, not
+    messages. They are kept here, durably and de-duplicated by (source, source_id), so the
+    long-term memory index can be (re)built from the transcript file alone, like everything
+    else derived. `kind` is the importer's `MemoryKind`; `metadata` is free-form JSON.
+    """
+    conn.execute(
+        """
+        CREATE TABLE memories (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            kind TEXT NOT NULL,
+            text TEXT NOT NULL,
+            source TEXT NOT NULL,
+            source_id TEXT,
+            created_at TEXT NOT NULL,
+            metadata TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(metadata)),
+            UNIQUE (source, source_id)
+        )
+        """
+    )
+
+
+@migration
+def add_memory_log(conn: sqlite3.Connection) -> None:
+    """What long-term memory must keep that cannot be derived again from the transcript.
+
+    `memory_events`: every change to core memories and stored memories, with the text before
+    and after and the time (`hearth memory history`). `memory_forgotten`: transcript turns the
+    user asked to forget; the memory index is rebuilt from this file, so the choice lives here.
+    """
+    conn.execute(
+        """
+        CREATE TABLE memory_events (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            at TEXT NOT NULL,
+            action TEXT NOT NULL,
+            target TEXT NOT NULL,
+            before TEXT,
+            after TEXT
+        )
+        """
+    )
+    conn.execute(
+        "CREATE TABLE memory_forgotten (item TEXT PRIMARY KEY, at TEXT NOT NULL) WITHOUT ROWID"
+    )
+
+
 LATEST_VERSION = len(MIGRATIONS)
 
 

@@ -148,3 +148,45 @@ def dump_metadata(metadata: dict[str, Any] | None) -> str:
 def load_metadata(text: str) -> dict[str, Any]:
     """Stored metadata text back to a dict ("{}" is by far the most common, so skip parsing it)."""
     return {} if text == "{}" else json.loads(text)
+
+
+@dataclass(frozen=True)
+class NewTreeMessage(NewMessage):
+    """A message for `TranscriptStore.append_tree`: it names its parent by source id."""
+
+    parent_source_id: str | None = None
+    """The parent's `source_id` (earlier in the same batch, or already stored); None: a root."""
+
+
+TreeRow = tuple[str | None, str | None, str, str, str, str | None, str]
+"""A message for `TranscriptStore.append_rows`, already in stored form: (source_id,
+parent_source_id, role, text, created_at as `format_timestamp` text, model, metadata as
+`dump_metadata` text). A plain tuple: imports build and pickle hundreds of thousands."""
+
+
+@dataclass(frozen=True)
+class NewMemory:
+    """A fact to keep in the `memories` table (see `TranscriptStore.add_memories`)."""
+
+    kind: str
+    """What sort of memory: "saved_memory", "custom_instructions", "lorebook", …"""
+    text: str
+    source: str
+    """Where it came from: the importer's name ("chatgpt"), or "hearth"."""
+    source_id: str | None = None
+    """Its id in the source; a memory with the same (source, source_id) is stored once."""
+    created_at: datetime | None = None
+    metadata: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class Memory:
+    """A stored memory row."""
+
+    id: int
+    kind: str
+    text: str
+    source: str
+    source_id: str | None
+    created_at: datetime
+    metadata: dict[str, Any] = field(default_factory=dict, hash=False)

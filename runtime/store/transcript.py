@@ -28,7 +28,9 @@ from typing import Any
 
 from runtime.errors import HearthError, NotFoundError, StoreError, UsageError
 from runtime.store import sql
+from runtime.store.bulk import BulkWrites
 from runtime.store.db import Database, open_connection
+from runtime.store.memory_log import MemoryRecords
 from runtime.store.models import (
     ROLES,
     Message,
@@ -39,7 +41,7 @@ from runtime.store.models import (
     format_timestamp,
     now_utc,
 )
-from runtime.store.reader import MESSAGES_HINT, StoreReader, message_missing, session_missing
+from runtime.store.reader import MESSAGES_HINT, message_missing, session_missing
 
 
 class _Default(enum.Enum):
@@ -54,8 +56,11 @@ def _stamp(moment: datetime | None) -> str:
     return format_timestamp(moment if moment is not None else now_utc())
 
 
-class TranscriptStore(StoreReader):
-    """One companion's transcript file. Open with `TranscriptStore.open(path)`; close it after."""
+class TranscriptStore(BulkWrites, MemoryRecords):
+    """One companion's transcript file. Open with `TranscriptStore.open(path)`; close it after.
+
+    Bulk writes for imports (`append_tree`, `add_memories`) come from `bulk.BulkWrites`.
+    """
 
     @classmethod
     def open(cls, path: Path) -> TranscriptStore:
