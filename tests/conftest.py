@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 # Session-scoped tiny real models (tokenizer → Llama → GGUF f16/Q4_K_M), cached on disk.
-pytest_plugins = ["tests.fixtures.tiny_models"]
+pytest_plugins = ["tests.fixtures.tiny_models", "tests.fixtures.tiny_adapter"]
 
 
 @pytest.fixture(autouse=True)

@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 
 from runtime.errors import UsageError
-from runtime.llamacpp import QUANT_FTYPES
+from runtime.engine.llamacpp import QUANT_FTYPES
 from training.gguf_convert import OUTTYPES, PRETOKENIZERS
 from training.llama_sources import (
     MANIFEST,
@@ -118,7 +118,7 @@ def convert(
             "missing --out: the GGUF file to write",
             hint=f"hearth convert {hf_dir} --out {hf_dir.name}-{outtype}.gguf",
         )
-    from runtime.llamacpp import quant_ftype, quantize
+    from runtime.engine.llamacpp import quant_ftype, quantize
     from training.gguf_convert import convert_hf_to_gguf
 
     for kind in quantizations:

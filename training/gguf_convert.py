@@ -10,6 +10,9 @@ patch one thing in it:
   tokenizer trained locally. `pretokenizer="gpt-2"` tells it to use that llama.cpp
   pre-tokenizer *only when the hash is unknown*; a known tokenizer keeps its own.
 
+`convert_lora_to_gguf` runs the sibling `convert_lora_to_gguf.py` the same way, for a PEFT LoRA
+adapter folder; it needs only the base model's config (`--base`), never its weights.
+
 The chat template, with its `{% generation %}` markers, goes into the GGUF unchanged: the
 llama-cpp-python this project pins (0.3.36) compiles templates with a jinja2 extension that
 accepts those markers (checked by tests/llama/test_tiny_gguf.py), so training and chat share
@@ -97,6 +100,53 @@ def convert_hf_to_gguf(
     return out_path
 
 
+def convert_lora_to_gguf(
+    adapter_dir: Path,
+    out_path: Path,
+    *,
+    base_dir: Path,
+    outtype: str = "f16",
+    sources: Path | LlamaSources | None = None,
+) -> Path:
+    """Convert the PEFT LoRA adapter in `adapter_dir` to the GGUF adapter `out_path`.
+
+    `base_dir` is the Hugging Face folder of the base model (only its config.json is read).
+    The file appears only when complete. Record the base model beside it with
+    `runtime.engine.write_adapter_manifest`, so the runtime can refuse a wrong base.
+    """
+    adapter_dir = Path(adapter_dir).expanduser()
+    if not (adapter_dir / "adapter_config.json").is_file():
+        raise ConversionError(
+            f"not a PEFT adapter folder (no adapter_config.json): {adapter_dir}",
+            hint="pass the folder a LoRA training run saved with save_pretrained()",
+        )
+    base_dir = _check_hf_dir(base_dir)
+    if outtype not in OUTTYPES:
+        raise ConversionError(f"unknown output type {outtype!r}", hint="use " + ", ".join(OUTTYPES))
+    if not isinstance(sources, LlamaSources):
+        sources = find_sources(sources)
+    out_path = Path(out_path).expanduser().absolute()
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out_path.name}.", dir=out_path.parent))
+    try:
+        partial = staging / "adapter.gguf"
+        command = [sys.executable, "-m", "training.gguf_convert", str(sources.root), "--lora"]
+        command += ["--", str(adapter_dir.absolute()), "--base", str(base_dir)]
+        command += ["--outfile", str(partial), "--outtype", outtype]
+        result = subprocess.run(
+            command, capture_output=True, text=True, env=_converter_env(sources), check=False
+        )
+        if result.returncode != 0 or not partial.is_file():
+            raise ConversionError(
+                f"llama.cpp's LoRA converter failed on {adapter_dir}:\n{_tail(result.stderr)}",
+                hint=_failure_hint(result.stderr),
+            )
+        os.replace(partial, out_path)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return out_path
+
+
 def convert_and_quantize(
     hf_dir: Path,
     out_dir: Path,
@@ -112,7 +162,7 @@ def convert_and_quantize(
 
     Returns {"f16": path, "Q4_K_M": path, …}. `name` defaults to the model folder's name.
     """
-    from runtime.llamacpp import quant_ftype, quantize
+    from runtime.engine.llamacpp import quant_ftype, quantize
 
     for kind in quantizations:
         quant_ftype(kind)  # reject a bad name before the slow conversion
@@ -181,9 +231,14 @@ def _patch_pretokenizer(override: str) -> None:
 
 
 def _run_converter(argv: list[str]) -> None:
-    """`python -m training.gguf_convert SOURCES [--pretokenizer NAME] -- CONVERTER ARGS…`."""
+    """`python -m training.gguf_convert SOURCES [--pretokenizer NAME] [--lora] -- ARGS…`.
+
+    `--lora` runs llama.cpp's LoRA converter instead of the model converter.
+    """
     if "--" not in argv:
-        raise SystemExit("usage: python -m training.gguf_convert SOURCES [--pretokenizer P] -- …")
+        raise SystemExit(
+            "usage: python -m training.gguf_convert SOURCES [--pretokenizer P] [--lora] -- …"
+        )
     split = argv.index("--")
     ours, theirs = argv[:split], argv[split + 1 :]
     sources = LlamaSources(Path(ours[0]))
@@ -192,8 +247,9 @@ def _run_converter(argv: list[str]) -> None:
     sys.path[:0] = [str(sources.root), str(sources.gguf_py)]
     if "--pretokenizer" in ours:
         _patch_pretokenizer(ours[ours.index("--pretokenizer") + 1])
-    sys.argv = [str(sources.converter), *theirs]
-    runpy.run_path(str(sources.converter), run_name="__main__")
+    script = sources.lora_converter if "--lora" in ours else sources.converter
+    sys.argv = [str(script), *theirs]
+    runpy.run_path(str(script), run_name="__main__")
 
 
 if __name__ == "__main__":

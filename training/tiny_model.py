@@ -306,8 +306,12 @@ def _locked(lock_file: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def build_test_models(cache_root: Path, version: str, *, sources: Path | None = None) -> TinyModels:
+def build_test_models(
+    cache_root: Path, version: str, *, sources: Path | None = None, **llama_options: int
+) -> TinyModels:
     """The tiny models in `cache_root/<version>/`, built there once (atomically) if missing.
+
+    `llama_options` go to `build_tiny_llama` (e.g. `teach_steps=0` for an untrained model).
 
     Built in a temporary sibling directory and renamed when complete, under a lock, so
     concurrent test processes neither corrupt nor duplicate the build.
@@ -321,7 +325,7 @@ def build_test_models(cache_root: Path, version: str, *, sources: Path | None = 
             return models
         staging = Path(tempfile.mkdtemp(prefix=f".{version}.", dir=cache_root))
         try:
-            build_tiny_models(staging, sources=sources)
+            build_tiny_models(staging, sources=sources, **llama_options)
             if models.root.exists() and not models.gguf_q4_k_m.is_file():
                 shutil.rmtree(models.root)  # damaged by hand: complete builds arrive by rename
             try:

@@ -14,9 +14,11 @@ from pathlib import Path
 import click
 
 from runtime import __version__
+from runtime.cli.chat import chat
 from runtime.cli.companion import companion
 from runtime.cli.context import CliContext
 from runtime.cli.doctor import doctor
+from runtime.cli.imports import import_command
 from runtime.cli.model import model
 from runtime.cli.sessions import sessions
 from runtime.errors import HearthError
@@ -81,7 +83,7 @@ def cli(ctx: click.Context, home: str | None) -> None:
         run_tui(ctx.obj)
 
 
-for _command in (companion, sessions, model, doctor):
+for _command in (companion, sessions, model, doctor, import_command, chat):
     cli.add_command(_command)
 
 

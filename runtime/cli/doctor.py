@@ -64,7 +64,7 @@ def _models_report(ctx: CliContext) -> list[dict[str, Any]]:
 
 
 def _llama_report() -> dict[str, Any]:
-    from runtime.llamacpp import system_info
+    from runtime.engine.llamacpp import system_info
 
     try:
         return system_info()

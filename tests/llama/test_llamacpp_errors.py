@@ -1,4 +1,4 @@
-"""runtime.llamacpp without a model: clear errors for bad paths and names, cheap import."""
+"""runtime.engine.llamacpp without a model: clear errors for bad paths and names, cheap import."""
 
 from __future__ import annotations
 
@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pytest
 
+from runtime.engine.llamacpp import QUANT_FTYPES, load_model, quant_ftype, quantize, system_info
 from runtime.errors import ConversionError, ModelError
-from runtime.llamacpp import QUANT_FTYPES, load_model, quant_ftype, quantize, system_info
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_importing_the_module_does_not_import_llama_cpp():
-    code = "import sys, runtime.llamacpp; sys.exit('llama_cpp' in sys.modules)"
+    code = "import sys, runtime.engine.llamacpp; sys.exit('llama_cpp' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, check=False)
     assert result.returncode == 0
 

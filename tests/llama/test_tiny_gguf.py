@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from runtime.engine.llamacpp import load_model, quantize
 from runtime.errors import ConversionError, ModelError
-from runtime.llamacpp import load_model, quantize
 from training.tiny_model import CHAT_TEMPLATE, END_OF_TURN
 
 pytestmark = pytest.mark.slow
@@ -96,7 +96,7 @@ import sys
 sys.path.insert(0, {root!r})
 path = {path!r}
 if {silenced!r}:
-    from runtime.llamacpp import load_model
+    from runtime.engine.llamacpp import load_model
     llm = load_model(path, n_ctx=2048, seed=0)  # above the model's 1024: llama.cpp warns
 else:
     import llama_cpp

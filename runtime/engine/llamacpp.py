@@ -1,7 +1,8 @@
-"""The one place in `runtime` that talks to llama.cpp (through llama-cpp-python).
+"""Low-level llama.cpp access (through llama-cpp-python): loading, quantizing, logging, build info.
 
-`llama_cpp` is imported inside the functions, so importing this module costs nothing and
-`hearth --help` stays fast. Everything else (engine, doctor, export) goes through here:
+Together with its siblings in `runtime.engine`, this is the only code that imports `llama_cpp`.
+It is imported inside the functions, so importing this module costs nothing and `hearth --help`
+stays fast. The chat engine, doctor and the training export go through here:
 - `load_model` checks the file before llama.cpp sees it and turns failures into `ModelError`s;
 - `quantize` runs llama.cpp's own quantizer (`llama_model_quantize`), all-or-nothing;
 - `silence_llama_logs` routes llama.cpp's C-level logging into `logging`, since llama.cpp
@@ -19,6 +20,7 @@ import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from runtime.engine.errors import AdapterMismatchError
 from runtime.errors import ConversionError, ModelError
 
 if TYPE_CHECKING:
@@ -141,29 +143,59 @@ def load_model(
 
     _recent_errors.clear()
     try:
-        return llama_cpp.Llama(
+        llm = llama_cpp.Llama(
             model_path=str(model_file),
             n_ctx=n_ctx,
             n_threads=n_threads,
             n_gpu_layers=n_gpu_layers,
-            lora_path=str(adapter_file) if adapter_file else None,
-            lora_scale=lora_scale,
             seed=llama_cpp.LLAMA_DEFAULT_SEED if seed is None else seed,
             verbose=False,
         )
     except (ValueError, RuntimeError, OSError) as exc:
         detail = _first_llama_error() or str(exc)
-        if adapter_file and "lora" in str(exc).lower():
-            raise ModelError(
-                f"llama.cpp could not apply the LoRA adapter {adapter_file} to {model_file}: "
-                f"{detail}",
-                hint="the adapter must be a GGUF LoRA made for this base model",
-            ) from exc
         raise ModelError(
             f"llama.cpp could not load {model_file}: {detail}",
             hint=f"the file may be damaged, or its architecture may be unsupported by this "
             f"llama.cpp version (llama-cpp-python {llama_cpp.__version__}); try upgrading Hearth",
         ) from exc
+    if adapter_file is not None:
+        try:
+            apply_lora(llm, adapter_file, lora_scale)
+        except ModelError:
+            llm.close()
+            raise
+    return llm
+
+
+def apply_lora(llm: llama_cpp.Llama, adapter: Path, scale: float) -> None:
+    """Load the GGUF LoRA `adapter` for `llm`'s model and use it at `scale`.
+
+    Done here rather than through `Llama(lora_path=…)`: llama-cpp-python 0.3.36 compares the
+    returned pointer with None, misses llama.cpp's NULL for a failed load (e.g. tensor shapes
+    of another base model) and crashes later. Loading the base without `lora_path` also keeps
+    its weights memory-mapped (llama-cpp-python turns mmap off when given an adapter).
+    """
+    import llama_cpp
+
+    _recent_errors.clear()
+    handle = llama_cpp.llama_adapter_lora_init(llm._model.model, os.fsencode(adapter))
+    if not handle:  # a NULL pointer object, which is falsy but not None
+        detail = _first_llama_error() or "no details"
+        raise AdapterMismatchError(
+            f"llama.cpp could not apply the LoRA adapter {adapter} to {llm.model_path}: {detail}",
+            hint="the adapter must be a GGUF LoRA made for this base model; remove it with "
+            "`hearth companion edit --no-adapter`",
+        )
+    # Freed before the context and model (ExitStack unwinds in reverse order of registration).
+    llm._stack.callback(llama_cpp.llama_adapter_lora_free, handle)
+    adapters = (llama_cpp.llama_adapter_lora_p_ctypes * 1)(handle)
+    scales = (ctypes.c_float * 1)(scale)
+    if llama_cpp.llama_set_adapters_lora(llm._ctx.ctx, adapters, 1, scales):
+        raise AdapterMismatchError(
+            f"llama.cpp could not use the LoRA adapter {adapter} with {llm.model_path}",
+            hint="the adapter must be a GGUF LoRA made for this base model",
+        )
+    llm.lora_path, llm.lora_scale = str(adapter), scale
 
 
 def system_info() -> dict[str, object]:

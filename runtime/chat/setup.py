@@ -1,0 +1,122 @@
+"""Open a chat: find the companion and its model, load the engine, pick or start a session.
+
+Shared by the plain chat and the TUI. The model is resolved before anything is loaded, so a
+companion without one fails at once with the commands that fix it.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from runtime.chat.session import ChatSession
+from runtime.companions import CompanionEntry, CompanionRegistry
+from runtime.config import Config
+from runtime.engine import Engine, EngineConfig
+from runtime.errors import ModelError
+from runtime.paths import DataHome
+from runtime.retrieval import TranscriptRetriever
+from runtime.store import Message, Session, TranscriptStore
+
+logger = logging.getLogger(__name__)
+
+USER_NAME = "User"
+
+
+def chat_model(entry: CompanionEntry, config: Config) -> Path:
+    """The companion's chat model file, or the global default; a ModelError when neither."""
+    chosen = entry.companion.model.chat or config.default_model
+    if chosen is None:
+        raise ModelError(
+            f"{entry.name} has no chat model",
+            hint=f"choose one with `hearth companion edit {entry.slug} --model FILE.gguf`; "
+            "`hearth model list` shows the models you have, `hearth model pull --list` "
+            "recommended ones to download",
+        )
+    return Path(chosen).expanduser()
+
+
+def engine_config(entry: CompanionEntry, config: Config) -> EngineConfig:
+    """How to load the companion's model: its files, its context size, this machine's settings."""
+    companion = entry.companion
+    return EngineConfig(
+        model=chat_model(entry, config),
+        adapter=companion.adapter.path,
+        adapter_scale=companion.adapter.scale,
+        context_size=companion.generation.context_size or config.llama.context_size,
+        threads=config.llama.threads,
+        gpu_layers=config.llama.gpu_layers,
+    )
+
+
+@dataclass
+class OpenChat:
+    """An open conversation: the turn logic, and how it was opened."""
+
+    chat: ChatSession
+    entry: CompanionEntry
+    session: Session
+    resumed: bool
+    """True when an existing session was continued."""
+    greeting: Message | None
+    """The card's greeting, when it was just stored for a new session."""
+    owns_engine: bool = True
+    """False when the engine was handed in: `close` leaves it loaded."""
+
+    def close(self) -> None:
+        """Close the transcript and free the model (if it was loaded here)."""
+        self.chat.store.close()
+        if self.owns_engine:
+            self.chat.engine.close()
+
+
+def _pick_session(
+    store: TranscriptStore, session_id: int | None, new: bool
+) -> tuple[Session, bool]:
+    if session_id is not None:
+        return store.get_session(session_id), True
+    if not new:
+        recent = store.list_sessions()
+        if recent:
+            return store.get_session(recent[0].id), True
+    return store.create_session(), False
+
+
+def open_chat(
+    home: DataHome,
+    config: Config,
+    companion_name: str | None,
+    *,
+    session_id: int | None = None,
+    new: bool = False,
+    engine: Engine | None = None,
+) -> OpenChat:
+    """Open a chat with the companion: session `session_id`, a new one, or the latest one.
+
+    `engine` may be passed in (tests, benchmarks); otherwise the companion's model is loaded.
+    """
+    entry = CompanionRegistry(home).resolve(companion_name)
+    settings = engine_config(entry, config)
+    owns_engine = engine is None
+    engine = engine or Engine.load(settings)
+    try:
+        store = TranscriptStore.open(entry.paths.transcript)
+    except BaseException:
+        if owns_engine:
+            engine.close()
+        raise
+    try:
+        session, resumed = _pick_session(store, session_id, new)
+        retriever = TranscriptRetriever(store, char=entry.name, user=USER_NAME)
+        chat = ChatSession(
+            store, engine, entry.companion, session.id, retriever=retriever, user_name=USER_NAME
+        )
+        greeting = chat.greet()
+    except BaseException:
+        store.close()
+        if owns_engine:
+            engine.close()
+        raise
+    logger.info("chat opened: session %d (resumed: %s)", session.id, resumed)
+    return OpenChat(chat, entry, session, resumed, greeting, owns_engine)
