@@ -13,8 +13,8 @@ from pathlib import Path
 
 import click
 
-from runtime.errors import UsageError
 from runtime.engine.llamacpp import QUANT_FTYPES
+from runtime.errors import UsageError
 from training.gguf_convert import OUTTYPES, PRETOKENIZERS
 from training.llama_sources import (
     MANIFEST,

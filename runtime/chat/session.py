@@ -160,6 +160,7 @@ class ChatSession:
         prompt = self.builder.build(
             self.companion, path, session_id=self.session_id, now=self.clock(),
             max_tokens=settings.max_tokens, keep_from=self._window_start,
+            exclude=self._other_versions(user),
         )  # fmt: skip
         self._window_start = prompt.window_start_id
         self.last_report = prompt.report
@@ -230,11 +231,20 @@ class ChatSession:
         users = [index for index, message in enumerate(path) if message.role == "user"]
         if not users:
             raise UsageError("nothing has been said yet", hint="send a message first")
+        user = path[users[-1]]
         prompt = self.builder.build(
             self.companion, path[: users[-1] + 1], session_id=self.session_id, now=self.clock(),
             max_tokens=self.companion.generation.max_tokens, keep_from=self._window_start,
+            exclude=self._other_versions(user) | {m.id for m in path[users[-1] + 1 :]},
         )  # fmt: skip
         return prompt.report
+
+    def _other_versions(self, user: Message) -> set[int]:
+        """Earlier replies to `user` and the other versions of it with their replies: what a
+        regeneration or an edit replaces, which retrieval must not offer back as memories."""
+        versions = self.store.siblings(user.id)
+        replies = [reply for version in versions for reply in self.store.children(version.id)]
+        return {message.id for message in (*versions, *replies)} - {user.id}
 
     def _last_user_message(self) -> Message:
         for message in reversed(self.store.active_path(self.session_id)):

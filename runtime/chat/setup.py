@@ -14,7 +14,7 @@ from runtime.chat.session import ChatSession
 from runtime.companions import CompanionEntry, CompanionRegistry
 from runtime.config import Config
 from runtime.engine import Engine, EngineConfig
-from runtime.errors import ModelError
+from runtime.errors import ModelError, NotFoundError
 from runtime.paths import DataHome
 from runtime.retrieval import TranscriptRetriever
 from runtime.store import Message, Session, TranscriptStore
@@ -72,7 +72,7 @@ class OpenChat:
 
 
 def _pick_session(
-    store: TranscriptStore, session_id: int | None, new: bool
+    store: TranscriptStore, session_id: int | None, new: bool, create: bool
 ) -> tuple[Session, bool]:
     if session_id is not None:
         return store.get_session(session_id), True
@@ -80,6 +80,10 @@ def _pick_session(
         recent = store.list_sessions()
         if recent:
             return store.get_session(recent[0].id), True
+    if not create:
+        raise NotFoundError(
+            "there is no conversation yet", hint="start one with `hearth chat --plain`"
+        )
     return store.create_session(), False
 
 
@@ -91,10 +95,12 @@ def open_chat(
     session_id: int | None = None,
     new: bool = False,
     engine: Engine | None = None,
+    inspect: bool = False,
 ) -> OpenChat:
     """Open a chat with the companion: session `session_id`, a new one, or the latest one.
 
     `engine` may be passed in (tests, benchmarks); otherwise the companion's model is loaded.
+    With `inspect`, nothing is written: no session is created and no greeting stored.
     """
     entry = CompanionRegistry(home).resolve(companion_name)
     settings = engine_config(entry, config)
@@ -107,12 +113,12 @@ def open_chat(
             engine.close()
         raise
     try:
-        session, resumed = _pick_session(store, session_id, new)
+        session, resumed = _pick_session(store, session_id, new, create=not inspect)
         retriever = TranscriptRetriever(store, char=entry.name, user=USER_NAME)
         chat = ChatSession(
             store, engine, entry.companion, session.id, retriever=retriever, user_name=USER_NAME
         )
-        greeting = chat.greet()
+        greeting = None if inspect else chat.greet()
     except BaseException:
         store.close()
         if owns_engine:

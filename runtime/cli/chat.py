@@ -65,7 +65,9 @@ def chat(
     from runtime.chat import open_chat
 
     ctx.ensured_home()
-    opened = open_chat(ctx.home, ctx.config, companion_name, session_id=session_id, new=new)
+    opened = open_chat(
+        ctx.home, ctx.config, companion_name, session_id=session_id, new=new, inspect=show_context
+    )
     try:
         if show_context:
             report = opened.chat.context_report()

@@ -6,6 +6,10 @@
 - `adapters`    base identity of a model, adapter manifests, the adapter-to-base check
 - `llamacpp`    low level: quiet logging, checked loading, quantizing, build info
 
+An adapter is checked against the base model before llama.cpp applies it, by the base
+identity its manifest records (architecture, layer count, widths, vocabulary size and a hash
+of the vocabulary; defined in `adapters`, which whoever exports an adapter must use too).
+
 Importing this package does not import llama_cpp, so `hearth --help` stays fast.
 """
 

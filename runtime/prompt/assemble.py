@@ -21,7 +21,7 @@ memories when they matter.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -152,9 +152,11 @@ class PromptBuilder:
         now: datetime,
         max_tokens: int,
         keep_from: int | None = None,
+        exclude: Collection[int] = (),
     ) -> Prompt:
         """The prompt answering the last message of `path` (the active path; it ends with the
-        user message being answered). `keep_from` is the previous prompt's window start."""
+        user message being answered). `keep_from` is the previous prompt's window start;
+        `exclude` names more messages retrieval must not bring back (replies being replaced)."""
         if not path or path[-1].role != "user":
             raise ValueError("the path must end with the user message being answered")
         user, char = self.user_name, companion.persona.name
@@ -192,7 +194,7 @@ class PromptBuilder:
         kept = chat[start:]
         without = len(self._render(arrange(self.layout, system, kept, "", newest)))
         room = n_ctx - reply_reserve - without  # at least the reserve; more while history is short
-        window_ids = set(ids[start:]) | {path[-1].id}
+        window_ids = set(ids[start:]) | {path[-1].id} | set(exclude)
         per_turn = self._per_turn(companion, newest, session_id, window_ids, now, room)
         messages = arrange(self.layout, system, kept, per_turn.text, newest)
         text = self.model.template.render(messages)

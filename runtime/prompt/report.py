@@ -87,9 +87,9 @@ class ContextReport:
         for part in self.parts:
             extra = ""
             if part.name == "history":
-                extra = f"  {self.history_messages} messages"
+                extra = f"  {_count(self.history_messages, 'message')}"
                 if self.dropped_messages:
-                    extra += f", {self.dropped_messages} older ones left out"
+                    extra += f", {_count(self.dropped_messages, 'older one')} left out"
             elif part.name == "memories":
                 extra = f"  {len(self.memories)} retrieved"
             lines.append(f"  {part.name:<{width}}  {part.tokens:>6}{extra}")
@@ -100,3 +100,7 @@ class ContextReport:
             lines.append(f"    memory {memory.id} ({about}): {snippet}")
         lines.append(f"  template: {self.template}; {self.layout}")
         return "\n".join(lines)
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" + ("" if number == 1 else "s")

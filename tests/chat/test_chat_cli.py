@@ -77,6 +77,28 @@ def test_contradictory_options_are_usage_errors(run_cli, args, message):
     assert f"error: {message}" in result.stderr
 
 
+@pytest.mark.slow
+def test_the_default_model_serves_a_companion_without_one(run_cli, tiny_models, monkeypatch):
+    monkeypatch.setenv("HEARTH_DEFAULT_MODEL", str(tiny_models.gguf_q4_k_m))
+    assert run_cli("companion", "new", "Mira").exit_code == 0
+    result = run_cli("chat", "--plain", input="Hello there!\n/context\n")
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("Mira: ") and len(lines[0]) > len("Mira: ")
+    assert lines[1].startswith("Context: ") and " of 1024 tokens" in lines[1]  # model's limit
+    assert "  history " in result.stdout and "  user " in result.stdout
+    assert result.stderr.startswith("Mira, session 1 (new).")
+
+
+@pytest.mark.slow
+def test_context_of_a_companion_without_conversations_writes_nothing(run_cli, mira, isolated_home):
+    result = run_cli("chat", "--context")
+    assert result.exit_code == 1
+    assert "error: there is no conversation yet" in result.stderr
+    with TranscriptStore.open(transcript(isolated_home)) as store:
+        assert store.list_sessions() == []
+
+
 def test_without_plain_chat_opens_the_tui(run_cli, monkeypatch):
     opened = []
     monkeypatch.setattr("runtime.tui.run_tui", opened.append)

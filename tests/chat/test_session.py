@@ -217,3 +217,18 @@ def test_the_context_report_is_rebuilt_for_a_reopened_session(chat, store, engin
     fresh = ChatSession(store, engine, MIRA, store.create_session().id)
     with pytest.raises(UsageError, match="nothing has been said"):
         fresh.context_report()
+
+
+def test_what_a_regeneration_or_edit_replaces_is_not_offered_as_a_memory(store, engine):
+    from runtime.retrieval import TranscriptRetriever
+
+    session = store.create_session()
+    retriever = TranscriptRetriever(store, char="Mira", user="Sam")
+    chat = ChatSession(store, engine, MIRA, session.id, retriever=retriever, user_name="Sam")
+    store.append(session.id, "user", "Tell me about the lighthouse keeper")
+    store.append(session.id, "assistant", "The lighthouse keeper sang to the lighthouse gulls")
+    regenerated = chat.regenerate()
+    assert regenerated.report.memories == ()
+    edited = chat.edit("And the lighthouse keeper's cat?")
+    texts_used = [memory.text for memory in edited.report.memories]
+    assert not any("lighthouse keeper" in text for text in texts_used)

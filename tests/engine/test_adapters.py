@@ -17,8 +17,9 @@ from runtime.engine import (
     read_adapter_manifest,
     write_adapter_manifest,
 )
-from runtime.errors import ModelError
+from runtime.errors import ConversionError, ModelError
 from tests.engine.conftest import GREEDY, load
+from training.gguf_convert import convert_lora_to_gguf
 
 pytestmark = pytest.mark.slow
 
@@ -124,3 +125,19 @@ def test_unreadable_manifest_is_an_error_with_a_way_out(tiny_models, tiny_adapte
     with pytest.raises(ModelError, match="cannot read the adapter manifest") as caught:
         check_adapter(adapter, tiny_models.gguf_q4_k_m)
     assert "delete it" in caught.value.hint
+
+
+def test_converting_a_folder_without_an_adapter_is_refused(tiny_models, tmp_path):
+    with pytest.raises(ConversionError, match="not a PEFT adapter folder"):
+        convert_lora_to_gguf(tmp_path, tmp_path / "a.gguf", base_dir=tiny_models.hf_dir)
+    (tmp_path / "adapter_config.json").write_text("{}")
+    with pytest.raises(ConversionError, match=r"no config\.json"):
+        convert_lora_to_gguf(tmp_path, tmp_path / "a.gguf", base_dir=tmp_path)
+
+
+def test_a_broken_adapter_folder_fails_with_the_converters_words(tiny_models, tmp_path):
+    (tmp_path / "adapter_config.json").write_text('{"lora_alpha": 16}')
+    with pytest.raises(ConversionError, match="LoRA converter failed") as caught:
+        convert_lora_to_gguf(tmp_path, tmp_path / "a.gguf", base_dir=tiny_models.hf_dir)
+    assert "adapter_model" in caught.value.message
+    assert not (tmp_path / "a.gguf").exists()
