@@ -1,0 +1,500 @@
+"""The chat: messages on the active branch, the message box, the sessions sidebar, a status bar.
+
+Turns go through `runtime.chat.ChatSession` in a worker thread (`group="chat"`, exclusive);
+streamed text reaches the screen only through `call_from_thread`. Esc sets the turn's cancel
+event, which the engine checks at every token, so generation stops at once and the partial
+reply stays stored (marked partial).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import TYPE_CHECKING, ClassVar
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Header
+from textual.worker import get_current_worker
+
+from runtime.chat import ChatSession, parse
+from runtime.errors import HearthError
+from runtime.tui.backend import model_label
+from runtime.tui.screens.dialogs import AskScreen, ConfirmScreen
+from runtime.tui.widgets.chat_input import ChatInput
+from runtime.tui.widgets.message import MessageView
+from runtime.tui.widgets.sessions import SessionList
+from runtime.tui.widgets.status import StatusBar
+
+if TYPE_CHECKING:
+    from runtime.chat import OpenChat, Turn
+    from runtime.prompt import ContextReport
+    from runtime.store import PathStep, SessionSummary
+    from runtime.tui.app import HearthApp
+
+logger = logging.getLogger(__name__)
+
+SHOWN_MESSAGES = 200
+"""Newest messages shown; older ones stay in the store (and in memory)."""
+FLUSH_SECONDS = 0.05
+"""How often streamed text is handed to the screen."""
+
+
+def describe(exc: BaseException) -> tuple[str, str]:
+    """(message, title) for a notification; bugs get their type name, never a traceback."""
+    if isinstance(exc, HearthError):
+        return (exc.message + (f"\n{exc.hint}" if exc.hint else ""), "Hearth")
+    logger.exception("unexpected error in the chat", exc_info=exc)
+    return (f"{type(exc).__name__}: {exc}", "Unexpected error (details in tui.log)")
+
+
+def forget_window(chat: ChatSession) -> None:
+    """After a branch switch outside ChatSession: the kept history window may not be on it."""
+    chat._window_start = None
+
+
+class ChatScreen(Screen[None]):
+    """Talk with one companion."""
+
+    CSS_PATH = "chat.tcss"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "stop", "Stop"),
+        Binding("ctrl+r", "regenerate", "Regen"),
+        Binding("ctrl+e", "edit_last", "Edit", priority=True),
+        Binding("ctrl+o", "focus_messages", "Messages"),
+        Binding("ctrl+s", "toggle_sessions", "Sessions"),
+        Binding("ctrl+n", "new_session", "New"),
+        Binding("f2", "inspect", "Why?"),
+        Binding("f3", "memory", "Memory"),
+        Binding("f4", "persona", "Persona"),
+        Binding("f5", "switch_companion", "Companion"),
+    ]
+
+    def __init__(self, slug: str, name: str) -> None:
+        super().__init__()
+        self.slug, self.companion_name = slug, name
+        self.opened: OpenChat | None = None
+        self.generating = False
+        self.turns = 0
+        """Turns finished (answered, stopped or failed) since the screen opened."""
+        self.editing = False
+        self._cancel: threading.Event | None = None
+
+    @property
+    def hearth(self) -> HearthApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal():
+            yield SessionList()
+            with Vertical(id="main"):
+                yield VerticalScroll(id="messages")
+                yield ChatInput(id="input")
+                yield StatusBar()
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.sub_title = self.companion_name
+        self.query_one(ChatInput).focus()
+        self.open_session(None)
+
+    def on_unmount(self) -> None:
+        if self._cancel is not None:
+            self._cancel.set()
+        if self.opened is not None:
+            self.opened.close()
+
+    # --- opening --------------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="chat")
+    def open_session(self, session_id: int | None, new: bool = False) -> None:
+        """Load the model (first time) and open a session: slow, so in a thread."""
+        self.app.call_from_thread(lambda: self.status.set(state="loading model…"))
+        try:
+            opened = self.hearth.host.open(self.slug, session_id=session_id, new=new)
+            path = opened.chat.path()
+            summaries = opened.chat.store.list_sessions()
+            report = _report_or_none(opened.chat)
+        except Exception as exc:
+            self.app.call_from_thread(self._failed, exc, "")
+            return
+        self.app.call_from_thread(self._opened, opened, path, summaries, report)
+
+    async def _opened(
+        self,
+        opened: OpenChat,
+        path: list[PathStep],
+        summaries: list[SessionSummary],
+        report: ContextReport | None,
+    ) -> None:
+        if self.opened is not None and self.opened is not opened:
+            self.opened.close()
+        self.opened = opened
+        model, adapter = model_label(opened.entry, self.hearth.host)
+        used = report.total_tokens if report else None
+        total = report.n_ctx if report else opened.chat.engine.n_ctx
+        self.status.set(model=model, adapter=adapter, used=used, total=total, state="ready")
+        self.query_one(SessionList).show(summaries, opened.session.id)
+        await self.show_path(path)
+
+    @property
+    def status(self) -> StatusBar:
+        return self.query_one(StatusBar)
+
+    async def show_path(self, path: list[PathStep]) -> None:
+        """Show the active branch (UI thread)."""
+        box = self.query_one("#messages", VerticalScroll)
+        await box.remove_children()
+        await box.mount_all(
+            [MessageView(step, self.companion_name) for step in path[-SHOWN_MESSAGES:]]
+        )
+        box.scroll_end(animate=False)
+
+    def refresh_sessions(self) -> None:
+        if self.opened is not None:
+            chat = self.opened.chat
+            self.query_one(SessionList).show(chat.store.list_sessions(), chat.session_id)
+
+    # --- turns ----------------------------------------------------------------------------
+
+    async def on_chat_input_submitted(self, event: ChatInput.Submitted) -> None:
+        text = event.text
+        if not text.strip():
+            return
+        if self.opened is None or self.generating:
+            self.notify(
+                "Wait a moment: "
+                + (
+                    "the model is still loading."
+                    if self.opened is None
+                    else "a reply is being written."
+                ),
+                title="Not yet",
+            )
+            return
+        try:
+            command = parse(text)
+        except HearthError as exc:
+            self._failed(exc, text)
+            return
+        event.input.text = ""
+        if self.editing and command.name == "say":
+            self.editing = False
+            await self.start_turn("edit", text)
+        elif command.name == "say":
+            await self.start_turn("send", command.text)
+        elif command.name in ("regen", "edit"):
+            await self.start_turn("regenerate" if command.name == "regen" else "edit", command.text)
+        elif command.name == "alt":
+            self._alternative_command(command.number)
+        elif command.name == "undo":
+            self.opened.chat.undo()
+            await self.show_path(self.opened.chat.path())
+        elif command.name == "context":
+            self.action_inspect()
+        elif command.name == "help":
+            self.app.action_help()  # type: ignore[attr-defined]
+        elif command.name == "quit":
+            self.app.exit()
+
+    async def start_turn(self, kind: str, text: str = "") -> None:
+        """Show the user's text and an empty reply, then stream into it from a worker."""
+        if self.opened is None or self.generating:
+            return
+        box = self.query_one("#messages", VerticalScroll)
+        if kind in ("send", "edit"):
+            mine = MessageView(None, self.companion_name, role="user")
+            await box.mount(mine)
+            mine._streamed = text
+            await mine.query_one("Markdown").update(text)  # type: ignore[attr-defined]
+        reply = MessageView(None, self.companion_name)
+        await box.mount(reply)
+        box.scroll_end(animate=False)
+        self.generating = True
+        self._cancel = threading.Event()
+        self.status.set(state="writing… (Esc stops)")
+        self.run_turn(kind, text, reply, self._cancel)
+
+    @work(thread=True, exclusive=True, group="chat")
+    def run_turn(self, kind: str, text: str, view: MessageView, cancel: threading.Event) -> None:
+        """One turn through ChatSession, streamed into `view`."""
+        worker = get_current_worker()
+        assert self.opened is not None
+        chat = self.opened.chat
+        pending: list[str] = []
+        flushed = time.monotonic()
+
+        def on_text(piece: str) -> None:
+            nonlocal flushed
+            if worker.is_cancelled:
+                cancel.set()
+            pending.append(piece)
+            if time.monotonic() - flushed >= FLUSH_SECONDS and not cancel.is_set():
+                self.app.call_from_thread(view.append, "".join(pending))
+                pending.clear()
+                flushed = time.monotonic()
+
+        try:
+            if kind == "send":
+                turn = chat.send(text, on_text=on_text, cancel=cancel)
+            elif kind == "edit":
+                turn = chat.edit(text, on_text=on_text, cancel=cancel)
+            else:
+                turn = chat.regenerate(on_text=on_text, cancel=cancel)
+        except Exception as exc:
+            if kind == "send":
+                _drop_unanswered(chat, text)
+            self.app.call_from_thread(self._turn_failed, exc, text, chat.path())
+            return
+        self.app.call_from_thread(self._turn_done, turn, chat.path())
+
+    async def _turn_done(self, turn: Turn, path: list[PathStep]) -> None:
+        stopped = turn.reply.partial
+        self.status.set(
+            used=turn.report.total_tokens, total=turn.report.n_ctx,
+            tokens_per_second=turn.stats.tokens_per_second,
+            state="stopped" if stopped else "ready",
+        )  # fmt: skip
+        await self.show_path(path)
+        self.refresh_sessions()
+        self.generating = False
+        self.turns += 1
+
+    async def _turn_failed(self, exc: BaseException, text: str, path: list[PathStep]) -> None:
+        self.status.set(state="ready")
+        await self.show_path(path)
+        self.generating = False
+        self.turns += 1
+        self._failed(exc, text)
+
+    def _failed(self, exc: BaseException, text: str) -> None:
+        message, title = describe(exc)
+        self.notify(message, title=title, severity="error", timeout=8)
+        if self.opened is None:
+            self.status.set(state="not loaded — see the message")
+        if text:
+            self.query_one(ChatInput).put_back(text)
+
+    def action_stop(self) -> None:
+        """Esc: stop the reply at once (or leave edit mode)."""
+        if self.generating and self._cancel is not None:
+            self._cancel.set()
+            self.status.set(state="stopping…")
+        elif self.editing:
+            self.editing = False
+            self.query_one(ChatInput).text = ""
+            self.status.set(state="ready")
+
+    async def action_regenerate(self) -> None:
+        await self.start_turn("regenerate")
+
+    def action_edit_last(self) -> None:
+        if self.opened is None or self.generating:
+            return
+        mine = [s for s in self.opened.chat.path() if s.message.role == "user"]
+        if not mine:
+            self.notify("You have not said anything yet.", title="Nothing to edit")
+            return
+        self.editing = True
+        self.query_one(ChatInput).put_back(mine[-1].message.text)
+        self.status.set(state="editing your last message — Enter resends, Esc cancels")
+
+    # --- per-message actions ----------------------------------------------------------------
+
+    async def on_message_view_action(self, event: MessageView.Action) -> None:
+        step, chat = event.view.step, self.opened.chat if self.opened else None
+        if event.action == "input":
+            self.query_one(ChatInput).focus()
+            return
+        if event.action == "copy":
+            self.app.copy_to_clipboard(event.view.text)
+            self.notify("Copied to the clipboard.", title="Copy")
+            return
+        if step is None or chat is None or self.generating:
+            return
+        path = chat.path()
+        last = path[-1].message.id if path else None
+        if event.action == "regenerate":
+            if step.message.id != last or step.message.role != "assistant":
+                self.notify("Only the latest reply can be regenerated.", title="Regenerate")
+                return
+            await self.start_turn("regenerate")
+        elif event.action == "edit":
+            mine = [s for s in path if s.message.role == "user"]
+            if step.message.role != "user" or not mine or mine[-1].message.id != step.message.id:
+                self.notify("Only your latest message can be edited.", title="Edit")
+                return
+            self.action_edit_last()
+        elif event.action in ("previous", "next"):
+            await self._flip(chat, step, -1 if event.action == "previous" else 1)
+        elif event.action == "delete":
+            self._delete_branch(chat, step)
+
+    async def _flip(self, chat: ChatSession, step: PathStep, delta: int) -> None:
+        siblings = chat.store.siblings(step.message.id)
+        index = step.position - 1 + delta
+        if len(siblings) < 2 or not 0 <= index < len(siblings):
+            self.notify(
+                f"No other alternative that way ({step.position}/{step.alternatives}).",
+                title="Alternatives",
+            )
+            return
+        chat.store.switch_to(siblings[index].id)
+        forget_window(chat)
+        await self._show_and_focus(chat.path(), siblings[index].id)
+
+    async def _show_and_focus(self, path: list[PathStep], message_id: int) -> None:
+        await self.show_path(path)
+        for view in self.query(MessageView):
+            if view.step is not None and view.step.message.id == message_id:
+                view.focus()
+                view.scroll_visible(animate=False)
+
+    def _delete_branch(self, chat: ChatSession, step: PathStep) -> None:
+        async def confirmed(yes: bool | None) -> None:
+            if yes:
+                count = chat.store.delete_branch(step.message.id)
+                forget_window(chat)
+                await self.show_path(chat.path())
+                self.notify(f"Deleted {count} message(s).", title="Delete branch")
+
+        self.app.push_screen(
+            ConfirmScreen("Delete this message and every reply after it?"), confirmed
+        )
+
+    def _alternative_command(self, number: int | None) -> None:
+        assert self.opened is not None
+        chat = self.opened.chat
+        try:
+            if number is None:
+                point = chat.branch_point()
+                if point is None:
+                    self.notify("There are no alternatives yet.", title="/alt")
+                else:
+                    self.notify(
+                        f"{len(point.siblings)} alternatives; /alt N shows one.", title="/alt"
+                    )
+                return
+            path = chat.switch_alternative(number)
+        except HearthError as exc:
+            self._failed(exc, "")
+            return
+        self.run_worker(self.show_path(path))
+
+    def action_focus_messages(self) -> None:
+        views = list(self.query(MessageView))
+        if views:
+            views[-1].focus()
+            views[-1].scroll_visible(animate=False)
+
+    # --- sessions ---------------------------------------------------------------------------
+
+    def action_toggle_sessions(self) -> None:
+        sidebar = self.query_one(SessionList)
+        sidebar.display = not sidebar.display
+        if sidebar.display:
+            sidebar.query_one("#session-search").focus()
+        else:
+            self.query_one(ChatInput).focus()
+
+    def action_new_session(self) -> None:
+        if not self.generating:
+            self.open_session(None, new=True)
+
+    def on_session_list_chosen(self, event: SessionList.Chosen) -> None:
+        if self.opened is None or self.generating:
+            return
+        store = self.opened.chat.store
+        target = event.session_id
+        if event.action == "new":
+            self.action_new_session()
+        elif event.action == "open" and target is not None:
+            self.open_session(target)
+        elif event.action == "rename" and target is not None:
+            current = store.get_session(target).title or ""
+
+            def renamed(title: str | None) -> None:
+                if title is not None:
+                    store.rename_session(target, title.strip() or None)
+                    self.refresh_sessions()
+
+            self.app.push_screen(AskScreen("Rename the session", current), renamed)
+        elif event.action == "delete" and target is not None:
+            title = store.get_session(target).title or "untitled"
+
+            def deleted(yes: bool | None) -> None:
+                if not yes:
+                    return
+                store.delete_session(target)
+                if self.opened is not None and target == self.opened.chat.session_id:
+                    self.open_session(None)
+                else:
+                    self.refresh_sessions()
+                self.notify(f"Deleted “{title}”.", title="Sessions")
+
+            self.app.push_screen(ConfirmScreen(f"Delete the session “{title}” for good?"), deleted)
+
+    # --- other screens ----------------------------------------------------------------------
+
+    def action_inspect(self) -> None:
+        if self.opened is not None and not self.generating:
+            self._load_report()
+
+    @work(thread=True, exclusive=True, group="chat")
+    def _load_report(self) -> None:
+        assert self.opened is not None
+        try:
+            report = self.opened.chat.context_report()
+        except Exception as exc:
+            self.app.call_from_thread(self._failed, exc, "")
+            return
+        from runtime.tui.screens.inspector import InspectorScreen
+
+        companion = self.opened.chat.companion
+        self.app.call_from_thread(self.app.push_screen, InspectorScreen(report, companion))
+
+    def action_memory(self) -> None:
+        from runtime.tui.screens.memory import MemoryScreen
+
+        chat = self.opened.chat if self.opened else None
+        self.app.push_screen(MemoryScreen(self.slug, chat), self._companion_edited)
+
+    def action_persona(self) -> None:
+        from runtime.tui.screens.persona import PersonaScreen
+
+        self.app.push_screen(PersonaScreen(self.slug), self._companion_edited)
+
+    def _companion_edited(self, _result: object = None) -> None:
+        """Persona or core memories changed: the next prompt uses the saved companion."""
+        try:
+            entry = self.hearth.host.registry().load(self.slug)
+        except HearthError as exc:
+            self._failed(exc, "")
+            return
+        self.companion_name = entry.name
+        self.sub_title = entry.name
+        if self.opened is not None:
+            self.opened.chat.companion = entry.companion
+
+    def action_switch_companion(self) -> None:
+        self.hearth.action_switch_companion()
+
+
+def _report_or_none(chat: ChatSession) -> ContextReport | None:
+    try:
+        return chat.context_report()
+    except HearthError:
+        return None
+
+
+def _drop_unanswered(chat: ChatSession, text: str) -> None:
+    """A failed send leaves the user's message stored without a reply: remove it, since the
+    text goes back into the input (sending again must not store it twice)."""
+    path = chat.store.active_path(chat.session_id)
+    if path and path[-1].role == "user" and path[-1].text == text:
+        chat.undo()

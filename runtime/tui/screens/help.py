@@ -1,0 +1,53 @@
+"""Every key binding and chat command, in one list."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Footer, Static
+
+from runtime.chat import help_text
+
+KEYS = [
+    ("Enter", "send the message"),
+    (
+        "Ctrl+J / Shift+Enter",
+        "new line in the message (Shift+Enter only where the terminal reports it)",
+    ),
+    ("Esc", "stop the reply at once (the text so far is kept, marked partial)"),
+    ("Ctrl+R", "regenerate the latest reply (the old one stays as an alternative)"),
+    ("Ctrl+E", "edit your latest message and get a new reply"),
+    ("Ctrl+O", "focus the messages; then ↑/↓ move, ←/→ (or [ ]) flip alternatives,"),
+    ("", "  r regenerate, e edit, c copy, d delete the branch, Esc back to typing"),
+    ("Ctrl+S", "sessions sidebar: type to search, Enter opens, F2 renames, Del deletes, n new"),
+    ("Ctrl+N", "new session (the greeting comes first)"),
+    ("F2", "why this reply: the context inspector"),
+    ("F3", "memory: core blocks with their budgets, edit; search"),
+    ("F4", "persona editor: card fields, import/export a card"),
+    ("F5", "switch companion, or create/import another"),
+    ("Ctrl+P", "command palette: everything above by name"),
+    ("Ctrl+T", "light / dark theme"),
+    ("F1", "this help"),
+    ("Ctrl+Q", "quit"),
+]
+
+
+class HelpScreen(ModalScreen[None]):
+    """Keys and commands."""
+
+    CSS_PATH = "help.tcss"
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,q,f1", "dismiss", "Close")]
+
+    def compose(self) -> ComposeResult:
+        width = max(len(key) for key, _ in KEYS)
+        keys = "\n".join(f"{key:<{width}}  {what}" for key, what in KEYS)
+        with VerticalScroll(id="help"):
+            yield Static("Keys", classes="section")
+            yield Static(keys, id="keys", markup=False)
+            yield Static("Commands you can type in the message box", classes="section")
+            yield Static(help_text(), id="commands", markup=False)
+        yield Footer()

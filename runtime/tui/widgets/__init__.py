@@ -1,0 +1,1 @@
+"""Widgets: each owns its behaviour and declares the messages it sends."""

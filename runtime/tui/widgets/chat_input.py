@@ -1,0 +1,46 @@
+"""The message box: multi-line; Enter sends, Ctrl+J (or Shift+Enter where the terminal
+reports it) starts a new line."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual import events
+from textual.message import Message
+from textual.widgets import TextArea
+
+NEWLINE_KEYS = ("ctrl+j", "shift+enter", "alt+enter")
+
+
+class ChatInput(TextArea):
+    """A TextArea that submits on Enter."""
+
+    @dataclass
+    class Submitted(Message):
+        """The user pressed Enter with this text (not yet cleared)."""
+
+        input: ChatInput
+        text: str
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(placeholder="Say something…  (Enter sends, Ctrl+J new line)", **kwargs)  # type: ignore[arg-type]
+
+    async def _on_key(self, event: events.Key) -> None:
+        if event.key == "enter":
+            event.stop()
+            event.prevent_default()
+            self.post_message(self.Submitted(self, self.text))
+            return
+        if event.key in NEWLINE_KEYS:
+            event.stop()
+            event.prevent_default()
+            start, end = self.selection
+            self._replace_via_keyboard("\n", start, end)
+            return
+        await super()._on_key(event)
+
+    def put_back(self, text: str) -> None:
+        """Restore text the user typed (after a failure), cursor at the end."""
+        self.text = text
+        self.move_cursor(self.document.end)
+        self.focus()
