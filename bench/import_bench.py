@@ -12,9 +12,9 @@ with a fresh HEARTH_HOME, three times:
 and prints a table and the ratios. Peak RSS is the import's whole process tree (the command and
 its parser worker, polled every 10 ms from /proc, each process's high-water mark, summed); CPU
 seconds are user + system time, for the command and its parser worker separately: on two free
-cores they run side by side, so the wall time approaches the larger of the two. Goal on a 2-core machine: ≥ 50 MB/s and ≤ 400 MB
-peak RSS, and RSS must not grow with the size. The load average is printed with the figures:
-on a shared machine the wall time depends on it, the CPU seconds much less.
+cores they run side by side, so the wall time approaches the larger of the two. Goal on a
+2-core machine: ≥ 50 MB/s and ≤ 400 MB peak RSS, and RSS must not grow with the size. The load
+average is printed with the figures: on a shared machine the wall time depends on it.
 With --json the last line is one JSON object: {"size_mb", "throughput_mb_s", "dry_run_mb_s",
 "peak_rss_mb", "peak_rss_small_mb", "rss_growth_ratio", "cpu_s", …}.
 """

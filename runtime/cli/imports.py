@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import click
 
 from runtime.cli.context import CliContext, pass_context
-from runtime.cli.output import json_option, print_json, print_table
+from runtime.cli.output import json_option, print_json
 from runtime.importers.registry import FORMATS
 
 if TYPE_CHECKING:
@@ -90,8 +90,16 @@ def _summary(report: ImportReport) -> None:
         ["persona updated", "yes" if report.persona_updated else "no"],
         ["warnings", f"{len(report.warnings):,}"],
     ]
+    from rich.console import Console
+    from rich.table import Table
+
     title = "Dry run: nothing was written" if report.dry_run else "Imported"
-    print_table(title, ["", ""], rows)
+    table = Table(title=title, show_header=False, show_edge=False, title_justify="left")
+    table.add_column(no_wrap=True)
+    table.add_column(overflow="fold")
+    for row in rows:
+        table.add_row(*row)
+    Console().print(table)
     for warning in report.warnings[:MAX_WARNINGS_SHOWN]:
         where = f"{warning.conversation}: " if warning.conversation else ""
         click.echo(f"warning: {where}{warning.message}", err=True)

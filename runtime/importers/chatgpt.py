@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -34,8 +33,6 @@ from runtime.importers.base import (
 from runtime.importers.chatgpt_content import Classified
 from runtime.importers.chatgpt_tree import convert
 from runtime.importers.jsonstream import iter_items
-
-log = logging.getLogger(__name__)
 
 CONVERSATION_FILES = r"conversations(-\d+)?\.json"
 FEEDBACK_FILE = "message_feedback.json"
@@ -76,7 +73,8 @@ def guess_name(about_model: str) -> str | None:
 def memory_key(text: str) -> str:
     """A saved fact's source id: the same fact written twice (snapshot, `bio`) is one memory."""
     normalized = " ".join(text.split()).casefold()
-    return "saved-" + hashlib.sha1(normalized.encode("utf-8")).hexdigest()[:24]
+    digest = hashlib.sha1(normalized.encode("utf-8", "surrogatepass")).hexdigest()[:24]
+    return f"saved-{digest}"
 
 
 class ChatGPTImporter:

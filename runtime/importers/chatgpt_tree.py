@@ -50,7 +50,8 @@ def _conversation_id(conversation: dict[str, Any], mapping: dict[str, Any]) -> s
         if isinstance(value, str) and value:
             return value
     # No id: derive one from the node ids, so a re-import recognises the same conversation.
-    digest = hashlib.sha1("\n".join(sorted(mapping)).encode()).hexdigest()[:20]
+    keys = "\n".join(sorted(mapping)).encode("utf-8", "surrogatepass")
+    digest = hashlib.sha1(keys).hexdigest()[:20]
     return f"noid-{digest}"
 
 

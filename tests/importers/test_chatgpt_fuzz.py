@@ -3,6 +3,7 @@ warnings, or an ImportFormatError."""
 
 from __future__ import annotations
 
+import json
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -14,14 +15,16 @@ from runtime.errors import ImportFormatError
 from runtime.importers.base import ImportedSession, Progress
 from runtime.importers.chatgpt import ChatGPTImporter
 from runtime.importers.chatgpt_tree import convert
+from runtime.importers.pipeline import ImportRequest, run_import
 from runtime.importers.rows import prepare
+from runtime.paths import DataHome
 from runtime.store import ROLES
 from tests.fixtures.exports.chatgpt import Conversation, dumps, linear
 
-IDS = ["a", "b", "c", "d", "e", "client-created-root"]
+IDS = ["a", "b", "c", "d", "e", "client-created-root", "lone \ud83d"]
 JSON = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8)
-    | st.sampled_from([10**400, -(10**30), 1e11 + 1, 253402300800.0, "1e999", "\ue200"]),
+    | st.sampled_from([10**400, -(10**30), 1e11 + 1, 253402300800.0, "1e999", "\ue200", "\udc00"]),
     lambda inner: (
         st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3)
     ),
@@ -113,7 +116,7 @@ def test_any_export_file_reads_without_a_traceback(conversations: list, top: str
     payload = conversations if top == "array" else {"conversations": conversations}
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "conversations.json"
-        path.write_bytes(dumps(payload))
+        path.write_bytes(json.dumps(payload).encode())  # ASCII: lone surrogates as escapes
         try:
             for item in ChatGPTImporter().read(path, Progress()):
                 if isinstance(item, ImportedSession):
@@ -149,3 +152,19 @@ def test_damaged_bytes_give_an_import_format_error_or_sessions(data: st.DataObje
             for item in items:
                 if isinstance(item, ImportedSession):
                     _check_session(item)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(conversations=st.lists(CONVERSATION, min_size=1, max_size=3))
+def test_any_export_imports_into_a_store_without_a_traceback(conversations: list) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "conversations.json"
+        path.write_bytes(json.dumps(conversations * 2).encode())  # twice: re-import in one run
+        home = DataHome.resolve(Path(folder) / "home")
+        try:
+            first = run_import(home, ImportRequest(path))
+        except ImportFormatError:
+            return
+        again = run_import(home, ImportRequest(path))
+        assert (again.sessions_added, again.messages_added, again.memories_added) == (0, 0, 0)
+        assert first.sessions_added + first.sessions_updated <= len(conversations)

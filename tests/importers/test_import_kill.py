@@ -37,11 +37,11 @@ def _start_import(home: Path, export: Path, worker: str) -> subprocess.Popen[byt
     )  # fmt: skip
 
 
-def _kill_while_writing(process: subprocess.Popen[bytes], wal: Path) -> None:
-    """SIGKILL once the import's transaction has spilled pages into the WAL."""
+def _kill_while_writing(process: subprocess.Popen[bytes], growing: Path) -> None:
+    """SIGKILL once the import has written a MB into `growing` (the WAL, or a staging file)."""
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
-        if wal.exists() and wal.stat().st_size > 1_000_000:
+        if growing.exists() and growing.stat().st_size > 1_000_000:
             break
         assert process.poll() is None, process.stderr.read().decode()  # type: ignore[union-attr]
         time.sleep(0.005)
@@ -112,16 +112,17 @@ def test_kill_9_into_an_existing_companion_then_rerun(
 def test_kill_9_of_a_new_companion_leaves_nothing_visible(tmp_path: Path, big_export: Path) -> None:
     home = tmp_path / "home"
     process = _start_import(home, big_export, "0")
-    # A new companion is built in a staging directory until the import commits.
+    # A new companion is built in a staging directory (its store written without a journal on
+    # disk) and published when the import has committed.
     deadline = time.monotonic() + 120
-    wal = None
-    while wal is None and time.monotonic() < deadline:
+    transcript = None
+    while transcript is None and time.monotonic() < deadline:
         staging = list((home / "companions").glob(f"{STAGING_PREFIX}*")) if home.exists() else []
         if staging:
-            wal = staging[0] / "transcript.sqlite-wal"
+            transcript = staging[0] / "transcript.sqlite"
         time.sleep(0.005)
-    assert wal is not None
-    _kill_while_writing(process, wal)
+    assert transcript is not None
+    _kill_while_writing(process, transcript)
     registry = CompanionRegistry(DataHome.resolve(home))
     assert registry.slugs() == []
     rerun = _start_import(home, big_export, "0")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -290,3 +291,15 @@ def test_lone_surrogates_become_replacement_characters(home: DataHome, tmp_path:
         assert store.messages(session.id)[0].text == "broken \ufffd emoji and a whole one 🌙"
     companion = CompanionRegistry(home).resolve(None).companion
     assert companion.persona.personality == "Be \ufffd kind"
+
+
+def test_a_new_companion_store_is_filled_fast_but_published_in_wal_mode(
+    home: DataHome, tmp_path: Path
+) -> None:
+    _import(home, write_export(tmp_path / "e.zip", [linear("a", 2)]))
+    transcript = CompanionRegistry(home).resolve(None).paths.transcript
+    conn = sqlite3.connect(transcript)
+    try:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    finally:
+        conn.close()
