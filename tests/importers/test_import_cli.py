@@ -213,7 +213,7 @@ def test_null_times_and_titles_survive_the_cli(run_cli, tmp_path: Path) -> None:
 def test_hearth_help_does_not_import_parsers() -> None:
     code = (
         "import sys; from runtime.cli import cli; "
-        "print(sorted(m for m in sys.modules if m in ('ijson', 'runtime.importers.chatgpt', "
+        "print(sorted(m for m in sys.modules if m in ('runtime.importers.chatgpt', "
         "'runtime.importers.pipeline')))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
