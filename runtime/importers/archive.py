@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import BinaryIO, Literal
 
 from runtime.errors import ImportFormatError
+from runtime.importers.base import ImportItem, Progress
 
 log = logging.getLogger(__name__)
 
@@ -207,3 +208,28 @@ def iter_members(source: ExportSource, names: list[str]) -> Iterator[tuple[str, 
     for name in names:
         with source.open_member(name) as stream:
             yield name, stream
+
+
+class ArchiveImporter:
+    """Base for importers that read an opened `ExportSource` (a zip read in place, a folder or
+    one file): it provides the path-based `detect`/`read` of the Importer protocol, so each
+    format only writes `detect_source`/`read_source`."""
+
+    def detect_source(self, source: ExportSource) -> bool:
+        raise NotImplementedError
+
+    def read_source(self, source: ExportSource, progress: Progress) -> Iterator[ImportItem]:
+        raise NotImplementedError
+
+    def detect(self, root: Path) -> bool:
+        """True when the export at `root` is this importer's format."""
+        try:
+            with ExportSource.open(root) as source:
+                return self.detect_source(source)
+        except ImportFormatError:
+            return False
+
+    def read(self, root: Path, progress: Progress) -> Iterator[ImportItem]:
+        """Stream the export at `root` (see `read_source`)."""
+        with ExportSource.open(root) as source:
+            yield from self.read_source(source, progress)

@@ -17,11 +17,10 @@ import hashlib
 import json
 import re
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 from runtime.errors import ImportFormatError
-from runtime.importers.archive import ExportSource
+from runtime.importers.archive import ArchiveImporter, ExportSource
 from runtime.importers.base import (
     ImportedMemory,
     ImportItem,
@@ -77,7 +76,7 @@ def memory_key(text: str) -> str:
     return f"saved-{digest}"
 
 
-class ChatGPTImporter:
+class ChatGPTImporter(ArchiveImporter):
     """Reads a ChatGPT export from a zip, a folder or one JSON file, streaming."""
 
     name = "chatgpt"
@@ -85,23 +84,6 @@ class ChatGPTImporter:
     def __init__(self) -> None:
         """The pipeline sets `options` afterwards; this importer needs none."""
         self.options = ImportOptions()
-
-    # --- the Importer protocol (paths) ---------------------------------------------------
-
-    def detect(self, root: Path) -> bool:
-        """True when `root` is a ChatGPT export (zip, folder or conversations file)."""
-        try:
-            with ExportSource.open(root) as source:
-                return self.detect_source(source)
-        except ImportFormatError:
-            return False
-
-    def read(self, root: Path, progress: Progress) -> Iterator[ImportItem]:
-        """Stream the export at `root` (see `read_source`)."""
-        with ExportSource.open(root) as source:
-            yield from self.read_source(source, progress)
-
-    # --- the SourceImporter protocol -----------------------------------------------------
 
     def detect_source(self, source: ExportSource) -> bool:
         """Conversation files whose first bytes show a ChatGPT `mapping` (not Claude's)."""

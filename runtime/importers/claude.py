@@ -17,11 +17,10 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 from runtime.errors import ImportFormatError
-from runtime.importers.archive import ExportSource
+from runtime.importers.archive import ArchiveImporter, ExportSource
 from runtime.importers.base import (
     ImportedMemory,
     ImportedMessage,
@@ -39,7 +38,7 @@ _ROLES = {"human": "user", "user": "user", "assistant": "assistant"}
 _MAX_SIDE_FILE = 64 * 1024 * 1024  # memories.json / projects.json are small; refuse a monster
 
 
-class ClaudeImporter:
+class ClaudeImporter(ArchiveImporter):
     """Reads a Claude.ai export (zip, folder, or its conversations.json). Takes no options."""
 
     name = "claude"
@@ -47,19 +46,6 @@ class ClaudeImporter:
     def __init__(self, **_options: object) -> None:
         """Keyword options are accepted and ignored, so callers can pass the same ones to all."""
         self.options = ImportOptions()
-
-    def detect(self, root: Path) -> bool:
-        """True when `root` has a conversations.json whose conversations carry `chat_messages`."""
-        try:
-            with ExportSource.open(root) as source:
-                return self.detect_source(source)
-        except ImportFormatError:
-            return False
-
-    def read(self, root: Path, progress: Progress) -> Iterator[ImportItem]:
-        """Memories first (small), then every conversation, streamed."""
-        with ExportSource.open(root) as source:
-            yield from self.read_source(source, progress)
 
     def detect_source(self, source: ExportSource) -> bool:
         """`detect` for an opened export: the zip is read in place, never extracted."""

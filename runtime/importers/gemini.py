@@ -17,11 +17,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from runtime.errors import ImportFormatError
-from runtime.importers.archive import ExportSource
+from runtime.importers.archive import ArchiveImporter, ExportSource
 from runtime.importers.base import (
     ImportedMessage,
     ImportedSession,
@@ -42,7 +41,7 @@ _PROMPTED = "Prompted "
 _TITLE_LENGTH = 80
 
 
-class GeminiImporter:
+class GeminiImporter(ArchiveImporter):
     """Reads Gemini Apps activity from a Takeout zip, folder, or `My Activity.json`.
 
     Options: `session_gap` (a timedelta; default 30 minutes) — a longer pause starts a new
@@ -55,19 +54,6 @@ class GeminiImporter:
         """`session_gap`: the pause after which the next turn starts a new session."""
         self.session_gap = session_gap
         self.options = ImportOptions()
-
-    def detect(self, root: Path) -> bool:
-        """True when `root` holds Gemini Apps activity."""
-        try:
-            with ExportSource.open(root) as source:
-                return self.detect_source(source)
-        except ImportFormatError:
-            return False
-
-    def read(self, root: Path, progress: Progress) -> Iterator[ImportItem]:
-        """Sessions, each yielded as soon as the gap before it is seen."""
-        with ExportSource.open(root) as source:
-            yield from self.read_source(source, progress)
 
     def detect_source(self, source: ExportSource) -> bool:
         """`detect` for an opened export (a zip is read in place)."""
