@@ -79,19 +79,27 @@ def convert_hf_to_gguf(
     out_path.parent.mkdir(parents=True, exist_ok=True)
     # A private directory next to the target: the rename is atomic, and the converter (which
     # formats `{ftype}`-style names) never sees the user's file name.
+    options = ["--pretokenizer", pretokenizer] if pretokenizer else []
+    arguments = [str(hf_dir), "--outtype", outtype]
+    failed = f"converter failed on {hf_dir}"
+    return _convert_in_subprocess(sources, options, arguments, out_path, failed)
+
+
+def _convert_in_subprocess(
+    sources: LlamaSources, options: list[str], arguments: list[str], out_path: Path, failed: str
+) -> Path:
+    """Run our converter wrapper in a subprocess; `out_path` appears only when complete."""
     staging = Path(tempfile.mkdtemp(prefix=f".{out_path.name}.", dir=out_path.parent))
     try:
         partial = staging / "model.gguf"
-        command = [sys.executable, "-m", "training.gguf_convert", str(sources.root)]
-        if pretokenizer:
-            command += ["--pretokenizer", pretokenizer]
-        command += ["--", str(hf_dir), "--outfile", str(partial), "--outtype", outtype]
+        command = [sys.executable, "-m", "training.gguf_convert", str(sources.root), *options]
+        command += ["--", *arguments, "--outfile", str(partial)]
         result = subprocess.run(
             command, capture_output=True, text=True, env=_converter_env(sources), check=False
         )
         if result.returncode != 0 or not partial.is_file():
             raise ConversionError(
-                f"llama.cpp's converter failed on {hf_dir}:\n{_tail(result.stderr)}",
+                f"llama.cpp's {failed}:\n{_tail(result.stderr)}",
                 hint=_failure_hint(result.stderr),
             )
         os.replace(partial, out_path)
@@ -127,24 +135,9 @@ def convert_lora_to_gguf(
         sources = find_sources(sources)
     out_path = Path(out_path).expanduser().absolute()
     out_path.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out_path.name}.", dir=out_path.parent))
-    try:
-        partial = staging / "adapter.gguf"
-        command = [sys.executable, "-m", "training.gguf_convert", str(sources.root), "--lora"]
-        command += ["--", str(adapter_dir.absolute()), "--base", str(base_dir)]
-        command += ["--outfile", str(partial), "--outtype", outtype]
-        result = subprocess.run(
-            command, capture_output=True, text=True, env=_converter_env(sources), check=False
-        )
-        if result.returncode != 0 or not partial.is_file():
-            raise ConversionError(
-                f"llama.cpp's LoRA converter failed on {adapter_dir}:\n{_tail(result.stderr)}",
-                hint=_failure_hint(result.stderr),
-            )
-        os.replace(partial, out_path)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    return out_path
+    arguments = [str(adapter_dir.absolute()), "--base", str(base_dir), "--outtype", outtype]
+    failed = f"LoRA converter failed on {adapter_dir}"
+    return _convert_in_subprocess(sources, ["--lora"], arguments, out_path, failed)
 
 
 def convert_and_quantize(
