@@ -217,6 +217,12 @@ class ChatSession:
         self._window_start = None  # another branch: the previous window may not be on it
         return self.path()
 
+    def reset_window(self) -> None:
+        """Forget the kept history window: call after switching branches outside this class
+        (the store's `switch_to`, `delete_branch`), since the old window may not be on the new
+        path."""
+        self._window_start = None
+
     def undo(self) -> int:
         """Delete your last message and the replies to it; how many messages went."""
         deleted = self.store.delete_branch(self._last_user_message().id)

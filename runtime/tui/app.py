@@ -24,6 +24,7 @@ class HearthApp(App[None]):
         Binding("f1", "help", "Help"),
         Binding("ctrl+q", "quit", "Quit"),
         Binding("ctrl+t", "toggle_dark", "Theme", show=False),
+        Binding("f5", "switch_companion", "Companion", show=False),
     ]
 
     def __init__(

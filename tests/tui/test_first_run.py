@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from textual.widgets import Input, Static
 
 from runtime.companions import CompanionRegistry
 from runtime.paths import DataHome
+from runtime.store import TranscriptStore
 from runtime.tui.screens.chat import ChatScreen
 from runtime.tui.screens.error import ErrorScreen
 from runtime.tui.screens.first_run import FirstRunScreen
@@ -110,3 +112,86 @@ async def test_import_failure_is_shown_and_the_form_stays(
             pilot, lambda: "failed" in str(status.content) or "Imported" in str(status.content)
         )
         assert isinstance(app.screen, FirstRunScreen)
+
+
+def write_jsonl(path: Path) -> Path:
+    """A small Hearth JSONL export: one conversation of two messages."""
+    rows = [
+        {"session": "trip", "id": "1", "role": "user", "text": "Where should we go?"},
+        {"session": "trip", "id": "2", "role": "assistant", "text": "The sea!"},
+    ]
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+    return path
+
+
+def record_progress(screen: FirstRunScreen) -> list[tuple[int, int | None, int, bool]]:
+    """(done, total, sessions, bar shown) for every progress update the import sends."""
+    seen: list[tuple[int, int | None, int, bool]] = []
+    original = screen._progress
+
+    def progress(done: int, total: int | None, sessions: int) -> None:
+        seen.append((done, total, sessions, screen.query_one("#progress").display))
+        original(done, total, sessions)
+
+    screen._progress = progress  # type: ignore[method-assign]
+    return seen
+
+
+async def test_an_import_shows_progress_then_a_summary_then_continues(
+    isolated_home: Path, tmp_path: Path
+) -> None:
+    export = write_jsonl(tmp_path / "chat.jsonl")
+    app = new_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, FirstRunScreen)
+        seen = record_progress(screen)
+        screen.query_one("#import-path", Input).value = str(export)
+        screen.query_one("#import-path", Input).focus()
+        await pilot.press("enter")
+        status = screen.query_one("#import-status", Static)
+        await wait_until(pilot, lambda: "Imported into" in str(status.content))
+        size = export.stat().st_size
+        assert seen and seen[-1] == (size, size, 1, True), "the bar showed the bytes read"
+        summary = str(status.content)
+        assert "Imported into Companion (new companion)" in summary
+        assert "sessions added: 1" in summary and "messages added: 2" in summary
+        assert not screen.query_one("#progress").display
+        assert screen.query_one("#continue").display and screen.imported_slug == "companion"
+        await pilot.press("enter")  # Continue has the focus
+        await wait_until(pilot, lambda: isinstance(app.screen, ModelPickScreen))
+        assert app.screen.slug == "companion"
+    with TranscriptStore.open(
+        CompanionRegistry(DataHome.resolve()).load("companion").paths.transcript
+    ) as store:
+        [session] = store.list_sessions()
+        assert [m.text for m in store.active_path(session.id)] == [
+            "Where should we go?",
+            "The sea!",
+        ]
+
+
+async def test_an_import_routes_to_the_companion_it_went_into_not_a_guessed_slug(
+    isolated_home: Path, tmp_path: Path
+) -> None:
+    from runtime.companion import Companion, Persona
+
+    registry = CompanionRegistry(DataHome.resolve())
+    entry = registry.create(Companion(persona=Persona(name="Mira")))
+    # Renamed later: the directory (slug) stays "mira", the name no longer slugifies to it.
+    registry.save(entry, Companion(persona=Persona(name="Mira Rose")))
+    export = write_jsonl(tmp_path / "chat.jsonl")
+    app = new_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, ModelPickScreen))
+        app.push_screen(FirstRunScreen())
+        await pilot.pause()
+        screen = app.screen
+        screen.query_one("#import-path", Input).value = str(export)
+        screen.query_one("#import-path", Input).focus()
+        await pilot.press("enter")
+        status = screen.query_one("#import-status", Static)
+        await wait_until(pilot, lambda: "Imported into" in str(status.content))
+        assert "Imported into Mira Rose" in str(status.content)
+        assert screen.imported_slug == "mira"

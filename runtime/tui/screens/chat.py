@@ -52,26 +52,23 @@ def describe(exc: BaseException) -> tuple[str, str]:
     return (f"{type(exc).__name__}: {exc}", "Unexpected error (details in tui.log)")
 
 
-def forget_window(chat: ChatSession) -> None:
-    """After a branch switch outside ChatSession: the kept history window may not be on it."""
-    chat._window_start = None
-
-
 class ChatScreen(Screen[None]):
     """Talk with one companion."""
 
     CSS_PATH = "chat.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
+        # The footer fits about six keys at 80 columns: send (ChatInput), stop, regenerate,
+        # sessions, help and quit (the app) show; the rest are in help (F1) and the palette.
         Binding("escape", "stop", "Stop"),
         Binding("ctrl+r", "regenerate", "Regen"),
-        Binding("ctrl+e", "edit_last", "Edit", priority=True),
-        Binding("ctrl+o", "focus_messages", "Messages"),
         Binding("ctrl+s", "toggle_sessions", "Sessions"),
-        Binding("ctrl+n", "new_session", "New"),
-        Binding("f2", "inspect", "Why?"),
-        Binding("f3", "memory", "Memory"),
-        Binding("f4", "persona", "Persona"),
-        Binding("f5", "switch_companion", "Companion"),
+        Binding("ctrl+e", "edit_last", "Edit", priority=True, show=False),
+        Binding("ctrl+o", "focus_messages", "Messages", show=False),
+        Binding("ctrl+n", "new_session", "New", show=False),
+        Binding("f2", "inspect", "Why?", show=False),
+        Binding("f3", "memory", "Memory", show=False),
+        Binding("f4", "persona", "Persona", show=False),
+        Binding("f5", "switch_companion", "Companion", show=False),
     ]
 
     def __init__(self, slug: str, name: str) -> None:
@@ -345,7 +342,7 @@ class ChatScreen(Screen[None]):
             )
             return
         chat.store.switch_to(siblings[index].id)
-        forget_window(chat)
+        chat.reset_window()
         await self._show_and_focus(chat.path(), siblings[index].id)
 
     async def _show_and_focus(self, path: list[PathStep], message_id: int) -> None:
@@ -359,7 +356,7 @@ class ChatScreen(Screen[None]):
         async def confirmed(yes: bool | None) -> None:
             if yes:
                 count = chat.store.delete_branch(step.message.id)
-                forget_window(chat)
+                chat.reset_window()
                 await self.show_path(chat.path())
                 self.notify(f"Deleted {count} message(s).", title="Delete branch")
 

@@ -14,7 +14,7 @@ from textual.screen import Screen
 from textual.widgets import Button, Footer, Header, Input, Label, ProgressBar, Static, TextArea
 
 from runtime.companion import Companion, Persona
-from runtime.companions import slugify
+from runtime.companions import CompanionRegistry
 from runtime.errors import HearthError
 from runtime.tui.messages import CompanionChanged
 
@@ -36,11 +36,27 @@ def import_summary(report: object) -> str:
     return "\n".join(lines)
 
 
+def imported_slug(registry: CompanionRegistry, report: object) -> str | None:
+    """The slug of the companion the import went into. The report names it by display name,
+    which need not slugify to its directory (a renamed companion keeps its slug), so look it
+    up; None (route to the first companion) if it cannot be found."""
+    name = getattr(report, "companion", None)
+    if not name:
+        return None
+    try:
+        return registry.find(name).slug
+    except HearthError:
+        return None
+
+
 class FirstRunScreen(Screen[None]):
     """No companion yet (or the user asked for another one)."""
 
     CSS_PATH = "first_run.tcss"
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("ctrl+s", "create", "Create")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+s", "create", "Create"),
+        Binding("escape", "back", "Back"),
+    ]
 
     def __init__(self) -> None:
         super().__init__()
@@ -70,6 +86,14 @@ class FirstRunScreen(Screen[None]):
         self.query_one("#progress").display = False
         self.query_one("#continue").display = False
         self.query_one("#name", Input).focus()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "back":  # only when opened over another screen (F5 → create or import)
+            return len(self.app.screen_stack) > 2
+        return True
+
+    def action_back(self) -> None:
+        self.dismiss()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "create":
@@ -163,7 +187,6 @@ class FirstRunScreen(Screen[None]):
         self.query_one("#progress").display = False
         self.query_one("#import").disabled = False
         self.query_one("#import-status", Static).update(import_summary(report))
-        name = getattr(report, "companion", None)
-        self.imported_slug = slugify(name) if name else None
+        self.imported_slug = imported_slug(self.app.host.registry(), report)  # type: ignore[attr-defined]
         self.query_one("#continue").display = True
         self.query_one("#continue").focus()

@@ -4,8 +4,10 @@ reports it) starts a new line."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 from textual import events
+from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.widgets import TextArea
 
@@ -14,6 +16,10 @@ NEWLINE_KEYS = ("ctrl+j", "shift+enter", "alt+enter")
 
 class ChatInput(TextArea):
     """A TextArea that submits on Enter."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("enter", "submit", "Send")]
+    """Shown in the footer; the Enter key itself is handled in `_on_key` (before TextArea's
+    own handling, which would insert a new line), so this fires only from a footer click."""
 
     @dataclass
     class Submitted(Message):
@@ -29,7 +35,7 @@ class ChatInput(TextArea):
         if event.key == "enter":
             event.stop()
             event.prevent_default()
-            self.post_message(self.Submitted(self, self.text))
+            self.action_submit()
             return
         if event.key in NEWLINE_KEYS:
             event.stop()
@@ -38,6 +44,10 @@ class ChatInput(TextArea):
             self._replace_via_keyboard("\n", start, end)
             return
         await super()._on_key(event)
+
+    def action_submit(self) -> None:
+        """Send the text (as Enter does)."""
+        self.post_message(self.Submitted(self, self.text))
 
     def put_back(self, text: str) -> None:
         """Restore text the user typed (after a failure), cursor at the end."""
