@@ -1,0 +1,133 @@
+"""What the chat screen does with one message (regenerate, edit, flip, delete, copy) and with
+the sessions sidebar (open, new, rename, delete).
+
+Mixins of `ChatScreen`, kept apart so the screen module stays about layout and turns; they use
+the screen's `opened`, `generating`, `show_path`, `open_session`, `start_turn` and friends.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from runtime.tui.screens.dialogs import AskScreen, ConfirmScreen
+from runtime.tui.widgets.chat_input import ChatInput
+from runtime.tui.widgets.message import MessageView
+from runtime.tui.widgets.sessions import SessionList
+
+if TYPE_CHECKING:
+    from runtime.chat import ChatSession
+    from runtime.store import PathStep
+
+
+class MessageActions:
+    """Per-message actions of the chat screen."""
+
+    async def on_message_view_action(self, event: MessageView.Action) -> None:
+        step, chat = event.view.step, self.opened.chat if self.opened else None
+        if event.action == "input":
+            self.query_one(ChatInput).focus()
+            return
+        if event.action == "copy":
+            self.app.copy_to_clipboard(event.view.text)
+            self.notify("Copied to the clipboard.", title="Copy")
+            return
+        if step is None or chat is None or self.generating:
+            return
+        path = chat.path()
+        last = path[-1].message.id if path else None
+        if event.action == "regenerate":
+            if step.message.id != last or step.message.role != "assistant":
+                self.notify("Only the latest reply can be regenerated.", title="Regenerate")
+                return
+            await self.start_turn("regenerate")
+        elif event.action == "edit":
+            mine = [s for s in path if s.message.role == "user"]
+            if step.message.role != "user" or not mine or mine[-1].message.id != step.message.id:
+                self.notify("Only your latest message can be edited.", title="Edit")
+                return
+            self.action_edit_last()
+        elif event.action in ("previous", "next"):
+            await self._flip(chat, step, -1 if event.action == "previous" else 1)
+        elif event.action == "delete":
+            self._delete_branch(chat, step)
+
+    async def _flip(self, chat: ChatSession, step: PathStep, delta: int) -> None:
+        siblings = chat.store.siblings(step.message.id)
+        index = step.position - 1 + delta
+        if len(siblings) < 2 or not 0 <= index < len(siblings):
+            self.notify(
+                f"No other alternative that way ({step.position}/{step.alternatives}).",
+                title="Alternatives",
+            )
+            return
+        chat.store.switch_to(siblings[index].id)
+        chat.reset_window()
+        await self._show_and_focus(chat.path(), siblings[index].id)
+
+    async def _show_and_focus(self, path: list[PathStep], message_id: int) -> None:
+        await self.show_path(path)
+        for view in self.query(MessageView):
+            if view.step is not None and view.step.message.id == message_id:
+                view.focus()
+                view.scroll_visible(animate=False)
+
+    def _delete_branch(self, chat: ChatSession, step: PathStep) -> None:
+        async def confirmed(yes: bool | None) -> None:
+            if yes:
+                count = chat.store.delete_branch(step.message.id)
+                chat.reset_window()
+                await self.show_path(chat.path())
+                self.notify(f"Deleted {count} message(s).", title="Delete branch")
+
+        self.app.push_screen(
+            ConfirmScreen("Delete this message and every reply after it?"), confirmed
+        )
+
+
+class SessionActions:
+    """The sessions sidebar of the chat screen."""
+
+    def action_toggle_sessions(self) -> None:
+        sidebar = self.query_one(SessionList)
+        sidebar.display = not sidebar.display
+        if sidebar.display:
+            sidebar.query_one("#session-search").focus()
+        else:
+            self.query_one(ChatInput).focus()
+
+    def action_new_session(self) -> None:
+        if not self.generating:
+            self.open_session(None, new=True)
+
+    def on_session_list_chosen(self, event: SessionList.Chosen) -> None:
+        if self.opened is None or self.generating:
+            return
+        store = self.opened.chat.store
+        target = event.session_id
+        if event.action == "new":
+            self.action_new_session()
+        elif event.action == "open" and target is not None:
+            self.open_session(target)
+        elif event.action == "rename" and target is not None:
+            current = store.get_session(target).title or ""
+
+            def renamed(title: str | None) -> None:
+                if title is not None:
+                    store.rename_session(target, title.strip() or None)
+                    self.refresh_sessions()
+
+            self.app.push_screen(AskScreen("Rename the session", current), renamed)
+        elif event.action == "delete" and target is not None:
+            title = store.get_session(target).title or "untitled"
+
+            def deleted(yes: bool | None) -> None:
+                if not yes:
+                    return
+                store.delete_session(target)
+                if self.opened is not None and target == self.opened.chat.session_id:
+                    self.open_session(None)
+                else:
+                    self.refresh_sessions()
+                self.notify(f"Deleted “{title}”.", title="Sessions")
+
+            self.app.push_screen(ConfirmScreen(f"Delete the session “{title}” for good?"), deleted)
