@@ -108,7 +108,8 @@ class MemoryRecords(StoreReader):
         )
         if row is None:
             raise NotFoundError(
-                f"memory:{memory_id} not found", hint="see stored memories with `hearth memory list`"
+                f"memory:{memory_id} not found",
+                hint="see stored memories with `hearth memory list`",
             )
         return _memory(row)
 
