@@ -19,6 +19,7 @@ from runtime.cli.companion import companion
 from runtime.cli.context import CliContext
 from runtime.cli.doctor import doctor
 from runtime.cli.imports import import_command
+from runtime.cli.memory import memory
 from runtime.cli.model import model
 from runtime.cli.sessions import sessions
 from runtime.errors import HearthError
@@ -83,7 +84,7 @@ def cli(ctx: click.Context, home: str | None) -> None:
         run_tui(ctx.obj)
 
 
-for _command in (companion, sessions, model, doctor, import_command, chat):
+for _command in (companion, sessions, model, doctor, import_command, chat, memory):
     cli.add_command(_command)
 
 

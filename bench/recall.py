@@ -1,0 +1,170 @@
+"""Recall of long-term memory: are the messages that hold the answer among the top results?
+
+    python bench/recall.py SESSIONS.jsonl QUESTIONS.jsonl [--json] [--k 10]
+    python bench/data/memory_set.py /tmp/memset        # the synthetic multilingual set
+    python bench/recall.py /tmp/memset/sessions.jsonl /tmp/memset/questions.jsonl
+
+SESSIONS.jsonl is Hearth JSONL (see README); QUESTIONS.jsonl has one
+`{"question", "evidence": [source message ids], "category"?, "language"?}` per line. The
+sessions are imported into a fresh companion in a temporary data home through the normal
+import path (the JSONL importer), indexed with the default settings, and every question is
+asked with the normal retrieval. A question's recall@k is the fraction of its evidence ids
+found among the source ids of the top k memories; the figures are averages over questions.
+"Now", for time words in questions, is the time of the latest message. Printed side by side:
+dense only (embeddings), keyword only (BM25) and hybrid (the default), with ratios to dense.
+With --json the last line is `{"n", "recall@5", "recall@10", "by_category", "index_seconds",
+"query_p95_ms", ...}` for hybrid.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from runtime.companions import CompanionRegistry
+from runtime.importers.pipeline import ImportRequest, run_import
+from runtime.memory import RankSettings, open_memory
+from runtime.paths import DataHome
+
+MODES = {
+    "dense-only": RankSettings.dense_only(),
+    "keyword-only": RankSettings.keyword_only(),
+    "hybrid": RankSettings(),
+}
+COMPANION = "Recall"
+
+
+def _questions(path: Path) -> list[dict[str, Any]]:
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+    return [row for row in rows if row.get("evidence")]
+
+
+def _recall(evidence: list[str], found: list[str]) -> float:
+    return len(set(evidence) & set(found)) / len(set(evidence))
+
+
+def _mean(values: list[float]) -> float:
+    return round(statistics.fmean(values), 4) if values else 0.0
+
+
+def evaluate(sessions: Path, questions_file: Path, k: int = 10) -> dict[str, Any]:
+    """Import, index and ask; the figures of every mode."""
+    questions = _questions(questions_file)
+    with tempfile.TemporaryDirectory(prefix="hearth-recall-") as tmp:
+        home = DataHome.resolve(Path(tmp) / "home").ensure()
+        run_import(home, ImportRequest(sessions, format="jsonl", companion=COMPANION))
+        entry = CompanionRegistry(home).find(COMPANION)
+        memory = open_memory(entry)
+        try:
+            started = time.perf_counter()
+            report = memory.index_new()
+            index_seconds = time.perf_counter() - started
+            latest = max(memory.store.messages_after(0, 10**9), key=lambda m: m.created_at)
+            now = latest.created_at + timedelta(minutes=1)
+            results: dict[str, Any] = {}
+            for mode, settings in MODES.items():
+                results[mode] = _ask(memory, questions, settings, now, k)
+        finally:
+            memory.close()
+    hybrid = results["hybrid"]
+    return {
+        "n": len(questions),
+        "recall@5": hybrid["recall@5"],
+        "recall@10": hybrid["recall@10"],
+        "by_category": hybrid["by_category"],
+        "index_seconds": round(index_seconds, 2),
+        "query_p95_ms": hybrid["query_p95_ms"],
+        "query_p50_ms": hybrid["query_p50_ms"],
+        "by_language": hybrid["by_language"],
+        "modes": {
+            mode: {key: r[key] for key in ("recall@5", "recall@10")} for mode, r in results.items()
+        },
+        "messages": report.messages,
+        "items": report.items,
+        "load": os.getloadavg()[0],
+    }
+
+
+def _ask(
+    memory: Any, questions: list[dict[str, Any]], settings: RankSettings, now: Any, k: int
+) -> dict[str, Any]:
+    at5: list[float] = []
+    at10: list[float] = []
+    groups: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+    latencies: list[float] = []
+    for question in questions:
+        started = time.perf_counter()
+        hits = memory.search(question["question"], max(k, 10), settings=settings, now=now)
+        latencies.append(time.perf_counter() - started)
+        ids = [[s for s in hit.item.source_ids] for hit in hits]
+        r5 = _recall(question["evidence"], [s for group in ids[:5] for s in group])
+        r10 = _recall(question["evidence"], [s for group in ids[:k] for s in group])
+        at5.append(r5)
+        at10.append(r10)
+        for key in ("category", "language"):
+            if question.get(key):
+                groups[key][question[key]].append(r10)
+    latencies.sort()
+    return {
+        "recall@5": _mean(at5),
+        "recall@10": _mean(at10),
+        "by_category": {c: _mean(v) for c, v in sorted(groups["category"].items())},
+        "by_language": {c: _mean(v) for c, v in sorted(groups["language"].items())},
+        "query_p50_ms": round(1000 * latencies[len(latencies) // 2], 1),
+        "query_p95_ms": round(1000 * latencies[int(len(latencies) * 0.95) - 1], 1),
+    }
+
+
+def _print(figures: dict[str, Any]) -> None:
+    modes = figures["modes"]
+    base = modes["dense-only"]["recall@10"] or 1.0
+    print(f"{figures['n']} questions, {figures['messages']} messages ({figures['items']} memories)")
+    print(f"{'':14}{'recall@5':>10}{'recall@10':>11}{'× dense@10':>12}")
+    for mode, values in modes.items():
+        ratio = values["recall@10"] / base
+        print(f"{mode:14}{values['recall@5']:>10.3f}{values['recall@10']:>11.3f}{ratio:>12.2f}")
+    print(
+        "hybrid recall@10 by category: "
+        + ", ".join(f"{k} {v:.2f}" for k, v in figures["by_category"].items())
+    )
+    if figures["by_language"]:
+        print(
+            "hybrid recall@10 by language: "
+            + ", ".join(f"{k} {v:.2f}" for k, v in figures["by_language"].items())
+        )
+    rate = figures["messages"] / figures["index_seconds"] if figures["index_seconds"] else 0
+    print(
+        f"indexing {figures['index_seconds']:.1f} s ({rate:.0f} messages/s); query p50 "
+        f"{figures['query_p50_ms']} ms, p95 {figures['query_p95_ms']} ms; "
+        f"load {figures['load']:.2f}"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark and print its figures."""
+    parser = argparse.ArgumentParser(description="Recall of Hearth's long-term memory.")
+    parser.add_argument("sessions", type=Path)
+    parser.add_argument("questions", type=Path)
+    parser.add_argument("--k", type=int, default=10)
+    parser.add_argument("--json", action="store_true", help="last line: the figures as JSON")
+    args = parser.parse_args(argv)
+    figures = evaluate(args.sessions, args.questions, args.k)
+    _print(figures)
+    if args.json:
+        print(json.dumps(figures, ensure_ascii=False))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,52 @@
+"""Long-term memory: turns of the transcript, stored memories and core memories, searchable by
+meaning and by words, offline.
+
+    from runtime.memory import open_memory
+    memory = open_memory(entry)        # the companion's memory (runtime.companions.CompanionEntry)
+    memory.index_new()                 # after each live turn (cheap: only what is new)
+    memory.retriever()                 # a runtime.retrieval.Retriever for prompt assembly
+    index_companion(entry)             # after an import: index, and a language warning
+
+Modules: `embedder` (offline sentence embeddings via onnxruntime, graph from `onnx_graph`),
+`vectors` (Chroma), `items` (SQLite: items, FTS5 keyword index, state), `turns` (what is
+remembered), `rank` (hybrid ranking; `timeq` reads time in queries), `service` (the
+`CompanionMemory` API), `retriever` (prompt assembly's view), `core` (core memory blocks and
+their history), `letter` (memory letters), `language` (language mix vs embedding model).
+Nothing heavy is imported until memory is opened.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from runtime.memory.rank import RankSettings
+    from runtime.memory.service import (
+        CompanionMemory,
+        IndexReport,
+        index_companion,
+        open_memory,
+        rebuild_memory,
+    )
+
+__all__ = [
+    "CompanionMemory",
+    "IndexReport",
+    "RankSettings",
+    "index_companion",
+    "open_memory",
+    "rebuild_memory",
+]
+
+
+def __getattr__(name: str) -> Any:
+    # Lazy: `import runtime.memory` must stay cheap for the CLI's --help.
+    if name == "RankSettings":
+        from runtime.memory.rank import RankSettings
+
+        return RankSettings
+    if name in __all__:
+        from runtime.memory import service
+
+        return getattr(service, name)
+    raise AttributeError(name)

@@ -1,0 +1,225 @@
+"""Hybrid ranking: meaning (vectors) and words (BM25) fused, time-aware, de-duplicated.
+
+For a query, each side proposes candidates: the nearest vectors in Chroma and the best BM25
+matches in SQLite FTS5, and, when the query names a time ("last summer", "去年六月"), the best
+of each side within that time too (the time words themselves are left out of the search:
+they say when, not what). The candidates are fused by weighted reciprocal rank
+(score = Σ weight / (k + rank)), which needs no calibration between cosine and BM25 scores.
+Then time: memories inside the named period get a boost, and a small recency term breaks near
+ties in favour of what is newer (of two facts the later is usually the true one). Last,
+maximal marginal relevance picks the results one by one and drops near-duplicates, so ten
+results are ten different memories.
+
+An English-only embedding model places Chinese, Japanese or Korean text almost anywhere, so
+with such a model the vector side only counts between texts of the same script.
+
+Defaults were chosen on the synthetic benchmark (`bench/recall.py`; figures in the README).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from runtime.memory.items import item_id_of
+from runtime.memory.language import CJK_SHARE, cjk_share
+from runtime.memory.timeq import Period, find_period
+
+if TYPE_CHECKING:
+    from runtime.memory.embedder import Embedder
+    from runtime.memory.items import Item, ItemStore
+    from runtime.memory.vectors import VectorIndex
+
+
+@dataclass(frozen=True)
+class RankSettings:
+    """How the two sides are weighed and the results chosen."""
+
+    dense_weight: float = 1.0
+    keyword_weight: float = 1.0
+    foreign_dense_weight: float = 0.5
+    """Dense weight for a CJK query when the embedding model is English-only."""
+    candidates: int = 100
+    period_candidates: int = 20
+    rrf_k: float = 10.0
+    """Small: the first ranks of each side matter much more than the tail (60, the textbook
+    value, lost 3 points of recall@10 on the benchmark)."""
+    time_boost: float = 1.0
+    """Added to the score multiplier of memories inside the period the query names."""
+    recency_weight: float = 0.03
+    recency_half_life_days: float = 180.0
+    mmr_lambda: float = 0.9
+    duplicate_similarity: float = 0.92
+    """Candidates this similar to one already chosen are dropped as duplicates."""
+    pool_factor: int = 4
+    """MMR chooses k results among the k * pool_factor best candidates."""
+
+    @classmethod
+    def dense_only(cls) -> RankSettings:
+        """Vectors only (for comparison in benchmarks)."""
+        return cls(keyword_weight=0.0, foreign_dense_weight=1.0)
+
+    @classmethod
+    def keyword_only(cls) -> RankSettings:
+        """BM25 only (for comparison in benchmarks)."""
+        return cls(dense_weight=0.0, foreign_dense_weight=0.0)
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A ranked memory."""
+
+    item: Item
+    score: float
+
+
+@dataclass
+class _Candidate:
+    item_id: str
+    dense: float = 0.0
+    """Reciprocal-rank share of the vector side."""
+    keyword: float = 0.0
+    timely: float = 0.0
+    """Share of the searches within the period the query names (by either side)."""
+    score: float = 0.0
+
+
+class Ranker:
+    """Runs queries against one companion's vectors and keyword index."""
+
+    def __init__(
+        self, embedder: Embedder, vectors: VectorIndex, items: ItemStore, settings: RankSettings
+    ) -> None:
+        """Search `vectors` and `items` (the same companion's), embedding with `embedder`."""
+        self.embedder = embedder
+        self.vectors = vectors
+        self.items = items
+        self.settings = settings
+
+    def search(
+        self,
+        query: str,
+        k: int,
+        *,
+        now: datetime,
+        exclude_message_ids: Collection[int] = (),
+        settings: RankSettings | None = None,
+    ) -> list[Hit]:
+        """The `k` best memories for `query`, best first; none whose messages are all excluded."""
+        settings = settings or self.settings
+        period = find_period(query, now)
+        if period is not None:
+            query = without_words(query, period.label) or query
+        candidates = self._candidates(query, period, settings)
+        scored = self._score(candidates, query, period, now, set(exclude_message_ids), settings)
+        top = scored[: k * settings.pool_factor]
+        if not top:
+            return []
+        items = self.items.get([c.item_id for c in top])
+        return self._diverse([c for c in top if c.item_id in items], items, k, settings)
+
+    def _candidates(
+        self, query: str, period: Period | None, settings: RankSettings
+    ) -> dict[str, _Candidate]:
+        dense_weight = settings.dense_weight
+        if not self.embedder.info.multilingual and cjk_share(query) > CJK_SHARE:
+            dense_weight = min(dense_weight, settings.foreign_dense_weight)
+        epoch = period.epoch() if period is not None else None
+        found: dict[str, _Candidate] = {}
+
+        def credit(ids: Sequence[str], weight: float, side: str) -> None:
+            for rank, item_id in enumerate(dict.fromkeys(ids)):
+                candidate = found.setdefault(item_id, _Candidate(item_id))
+                share = weight / (settings.rrf_k + rank + 1)
+                setattr(candidate, side, max(getattr(candidate, side), share))
+
+        if dense_weight > 0:
+            vector = self.embedder.embed([query], query=True)[0]
+            # An item has a vector per message (see `turns`): ask for more, keep each one's best.
+            hits = self.vectors.query(vector, 2 * settings.candidates)
+            credit([item_id_of(v) for v, _ in hits], dense_weight, "dense")
+            if epoch is not None:
+                hits = self.vectors.query(vector, 2 * settings.period_candidates, epoch)
+                credit([item_id_of(v) for v, _ in hits], settings.dense_weight, "timely")
+        if settings.keyword_weight > 0:
+            found_kw = self.items.search(query, settings.candidates)
+            credit([item_id for item_id, _ in found_kw], settings.keyword_weight, "keyword")
+            if epoch is not None:
+                found_kw = self.items.search(query, settings.period_candidates, epoch)
+                credit([item_id for item_id, _ in found_kw], settings.keyword_weight, "timely")
+        return found
+
+    def _score(
+        self,
+        candidates: dict[str, _Candidate],
+        query: str,
+        period: Period | None,
+        now: datetime,
+        excluded: set[int],
+        settings: RankSettings,
+    ) -> list[_Candidate]:
+        """Fused score × time factor for every candidate that may be returned, best first."""
+        briefs = self.items.briefs(list(candidates))
+        query_cjk = cjk_share(query) > CJK_SHARE
+        multilingual = self.embedder.info.multilingual
+        span = period.epoch() if period is not None else None
+        scored: list[_Candidate] = []
+        for item_id, candidate in candidates.items():
+            brief = briefs.get(item_id)
+            if brief is None:  # a vector left over from an interrupted write
+                continue
+            if excluded:
+                message_ids = brief.message_ids()
+                if message_ids and excluded.issuperset(message_ids):
+                    continue
+            # Another script's vectors from an English-only model: their nearness means nothing.
+            dense = candidate.dense if multilingual or brief.cjk == query_cjk else 0.0
+            factor = 1.0
+            if span is not None and span[0] <= brief.created_at < span[1]:
+                factor += settings.time_boost
+            age_days = max(0.0, (now.timestamp() - brief.created_at) / 86400)
+            factor += settings.recency_weight * 0.5 ** (age_days / settings.recency_half_life_days)
+            candidate.score = (dense + candidate.keyword + candidate.timely) * factor
+            if candidate.score > 0:
+                scored.append(candidate)
+        scored.sort(key=lambda c: (-c.score, c.item_id))
+        return scored
+
+    def _diverse(
+        self, top: list[_Candidate], items: dict[str, Item], k: int, settings: RankSettings
+    ) -> list[Hit]:
+        """Maximal marginal relevance over the fused scores, dropping near-duplicates."""
+        import numpy as np
+
+        if not top:
+            return []
+        stored = self.vectors.vectors([c.item_id for c in top])
+        dim = self.embedder.dim
+        matrix = np.stack(
+            [np.asarray(stored.get(c.item_id, np.zeros(dim)), dtype=np.float32) for c in top]
+        )
+        relevance = np.array([c.score for c in top]) / top[0].score
+        nearest = np.zeros(len(top))  # similarity to the closest result chosen so far
+        open_ = np.ones(len(top), dtype=bool)
+        chosen: list[int] = []
+        while len(chosen) < k and open_.any():
+            value = settings.mmr_lambda * relevance - (1 - settings.mmr_lambda) * nearest
+            index = int(np.argmax(np.where(open_, value, -np.inf)))
+            chosen.append(index)
+            nearest = np.maximum(nearest, matrix @ matrix[index])
+            open_ &= nearest < settings.duplicate_similarity
+            open_[index] = False
+        return [Hit(items[top[i].item_id], round(top[i].score, 6)) for i in chosen]
+
+
+_TIME_GLUE = re.compile(r"\b(?:in|on|at|during|last|this|ago)\b", re.IGNORECASE)
+
+
+def without_words(query: str, label: str) -> str:
+    """`query` without the words of `label` (and English words that only tied them on)."""
+    for word in label.split():
+        query = query.replace(word, " ")
+    return " ".join(_TIME_GLUE.sub(" ", query).split())

@@ -1,0 +1,191 @@
+"""The dense side of memory: a Chroma collection of item vectors, one per companion.
+
+This is the only module that imports chromadb (slow to import: ~0.8 s), and only when memory
+is opened. Hearth computes every vector itself (see `embedder`) and hands Chroma embeddings and
+query embeddings; Chroma never embeds. Still, the collection is always opened with Hearth's
+embedding function passed explicitly: without it chromadb 1.5 rebuilds an embedding function
+from the persisted config on every query (~100 ms per query, and growing memory).
+
+Telemetry is off per client (`anonymized_telemetry=False`) besides the environment flag, and
+`allow_reset=False` so nothing can wipe a collection by accident.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from runtime.memory.errors import REBUILD_HINT, MemoryIndexError
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from runtime.memory.embedder import Embedder
+
+log = logging.getLogger(__name__)
+
+COLLECTION = "hearth-memory"
+"""Collection name (Chroma wants 3-512 characters)."""
+EF_NAME = "hearth-offline"
+HNSW = {"space": "cosine", "ef_construction": 128, "ef_search": 128, "max_neighbors": 16}
+_EF_CLASS: type | None = None
+
+
+def _embedding_function_class() -> type:
+    """Hearth's embedding function for Chroma, registered once (needs chromadb imported)."""
+    global _EF_CLASS
+    if _EF_CLASS is not None:
+        return _EF_CLASS
+    from chromadb.api.types import Documents, EmbeddingFunction, Embeddings
+    from chromadb.utils.embedding_functions import register_embedding_function
+
+    class HearthEmbeddingFunction(EmbeddingFunction[Documents]):
+        """Embeds with a loaded `Embedder`; rebuilt from config it only describes the model."""
+
+        def __init__(self, embedder: Embedder | None = None, config: dict | None = None) -> None:
+            self._embedder = embedder
+            self._config = embedder.info.identity() if embedder is not None else dict(config or {})
+
+        def __call__(self, input: Documents) -> Embeddings:
+            if self._embedder is None:
+                raise MemoryIndexError("the memory index was used without its embedding model")
+            return list(self._embedder.embed(list(input)))
+
+        def embed_query(self, input: Documents) -> Embeddings:
+            if self._embedder is None:
+                raise MemoryIndexError("the memory index was used without its embedding model")
+            return list(self._embedder.embed(list(input), query=True))
+
+        @staticmethod
+        def name() -> str:
+            return EF_NAME
+
+        def default_space(self) -> Any:
+            return "cosine"
+
+        def get_config(self) -> dict[str, Any]:
+            return dict(self._config)
+
+        @staticmethod
+        def build_from_config(config: dict[str, Any]) -> HearthEmbeddingFunction:
+            return HearthEmbeddingFunction(config=config)
+
+    register_embedding_function(HearthEmbeddingFunction)
+    _EF_CLASS = HearthEmbeddingFunction
+    return _EF_CLASS
+
+
+class VectorIndex:
+    """A companion's Chroma collection. Open with `VectorIndex.open`."""
+
+    def __init__(self, client: Any, collection: Any) -> None:
+        """Use `open`."""
+        self._client = client
+        self._collection = collection
+        self._batch = max(1, min(5000, int(client.get_max_batch_size())))
+        self._count: int | None = None  # Chroma's count() costs ~2 ms: asked once per change
+
+    @classmethod
+    def open(cls, directory: Path, embedder: Embedder) -> VectorIndex:
+        """Open or create the collection in `directory` for `embedder`'s model.
+
+        Raises MemoryIndexError when the directory cannot be read by this chromadb, or its
+        collection was built with another embedding model.
+        """
+        import chromadb
+        from chromadb.config import Settings
+
+        settings = Settings(anonymized_telemetry=False, allow_reset=False)
+        function = _embedding_function_class()(embedder)
+        identity = {f"embedding_{k}": v for k, v in embedder.info.identity().items()}
+        try:
+            client = chromadb.PersistentClient(path=str(directory), settings=settings)
+            try:
+                collection = client.get_collection(COLLECTION, embedding_function=function)
+            except Exception as exc:  # chromadb raises NotFoundError, or ValueError in older
+                if "does not exist" not in str(exc) and "not found" not in str(exc).lower():
+                    raise
+                collection = client.create_collection(
+                    COLLECTION,
+                    embedding_function=function,
+                    metadata=identity,
+                    configuration={"hnsw": HNSW},
+                )
+        except MemoryIndexError:
+            raise
+        except Exception as exc:
+            raise MemoryIndexError(
+                f"memory index in {directory} cannot be opened ({type(exc).__name__}: {exc})",
+                hint=REBUILD_HINT,
+            ) from exc
+        stored = {k: (collection.metadata or {}).get(k) for k in identity}
+        if stored != identity:
+            raise MemoryIndexError(
+                f"memory index in {directory} was built with embedding model "
+                f"{stored.get('embedding_name')!r}, not {embedder.info.name!r}",
+                hint=REBUILD_HINT,
+            )
+        return cls(client, collection)
+
+    def close(self) -> None:
+        """Release chromadb's system for this directory (it keeps one per path per process)."""
+        self._client.close()
+
+    def count(self) -> int:
+        """How many vectors are stored."""
+        if self._count is None:
+            self._count = int(self._collection.count())
+        return self._count
+
+    def upsert(
+        self, ids: Sequence[str], vectors: np.ndarray, times: Sequence[float], kinds: Sequence[str]
+    ) -> None:
+        """Add or replace vectors, with the time and kind Chroma may filter on."""
+        self._count = None
+        for start in range(0, len(ids), self._batch):
+            end = start + self._batch
+            self._collection.upsert(
+                ids=list(ids[start:end]),
+                embeddings=vectors[start:end],
+                metadatas=[
+                    {"t": t, "kind": k}
+                    for t, k in zip(times[start:end], kinds[start:end], strict=True)
+                ],
+            )
+
+    def delete(self, ids: Sequence[str]) -> None:
+        """Remove vectors (unknown ids are ignored)."""
+        self._count = None
+        for start in range(0, len(ids), self._batch):
+            self._collection.delete(ids=list(ids[start : start + self._batch]))
+
+    def query(
+        self, vector: np.ndarray, n: int, period: tuple[float, float] | None = None
+    ) -> list[tuple[str, float]]:
+        """The `n` nearest vectors: (id, cosine similarity), best first.
+
+        With `period` (epoch seconds, start inclusive, end exclusive) only items of that time.
+        """
+        total = self.count()
+        if total == 0:
+            return []
+        where = None
+        if period is not None:
+            where = {"$and": [{"t": {"$gte": period[0]}}, {"t": {"$lt": period[1]}}]}
+        result = self._collection.query(
+            query_embeddings=vector.reshape(1, -1),
+            n_results=min(n, total),
+            where=where,
+            include=["distances"],
+        )
+        ids, distances = result["ids"][0], result["distances"][0]
+        return [(i, 1.0 - float(d)) for i, d in zip(ids, distances, strict=True)]
+
+    def vectors(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
+        """Stored vectors by id (ids without one are left out)."""
+        if not ids:
+            return {}
+        result = self._collection.get(ids=list(ids), include=["embeddings"])
+        return dict(zip(result["ids"], result["embeddings"], strict=True))

@@ -1,0 +1,142 @@
+"""Retrieval with the real model and real Chroma: meaning, words (CJK too), time, exclusion,
+duplicates, provenance, and the `Retriever` protocol prompt assembly uses."""
+
+from __future__ import annotations
+
+import socket
+from datetime import UTC, datetime
+
+import pytest
+from pytest_socket import SocketBlockedError
+
+from runtime.memory.rank import RankSettings
+from runtime.retrieval import RetrievedMemory, Retriever
+
+SMALL_TALK = [
+    ("Work was exhausting today, the printer broke again.", "Oh no, did you get some rest?"),
+    ("I watched a documentary about whales last night.", "That sounds lovely!"),
+    ("The weather is grey and rainy again.", "A good day for tea inside."),
+    ("I had instant noodles for lunch.", "Not the healthiest, but comforting."),
+    ("My neighbour's dog barked all morning.", "That must have been annoying."),
+    ("I'm thinking about baking bread this weekend.", "Great idea, tell me how it goes."),
+]
+
+
+def _ids(hits) -> list[str]:  # type: ignore[no-untyped-def]
+    return [hit.item.id for hit in hits]
+
+
+def test_a_paraphrased_question_finds_the_memory(memory, converse) -> None:
+    ids = converse([*SMALL_TALK, ("I adopted a grey kitten and named her Mochi.", "Cute!")])
+    memory.index_new()
+    hits = memory.search("What is my pet called?", 3)
+    assert hits[0].item.id == f"turn:{ids[-2]}"
+    assert hits[0].item.message_ids == (ids[-2], ids[-1])
+    assert "Mochi" in hits[0].item.text
+
+
+def test_results_carry_score_and_provenance(memory, home, tmp_path) -> None:
+    from runtime.importers.pipeline import ImportRequest, run_import
+
+    jsonl = tmp_path / "chat.jsonl"
+    jsonl.write_text(
+        '{"session": "s1", "id": "m1", "role": "user", "text": "My sister Hana lives in Lisbon.",'
+        ' "time": "2024-05-01T10:00:00Z", "name": "Sam"}\n'
+        '{"session": "s1", "id": "m2", "role": "assistant", "text": "Lisbon is lovely!"}\n',
+        encoding="utf-8",
+    )
+    run_import(home, ImportRequest(jsonl, format="jsonl", companion="Mira"))
+    memory.index_new()
+    [hit] = memory.search("where does my sister live?", 1)
+    assert hit.score > 0
+    assert hit.item.kind == "episodic"
+    assert hit.item.source_ids == ("m1", "m2")
+    assert hit.item.created_at == datetime(2024, 5, 1, 10, tzinfo=UTC)
+    assert hit.item.text.startswith("Sam: My sister Hana lives in Lisbon.\nMira: ")
+
+
+@pytest.mark.parametrize(
+    ("fact", "query"),
+    [
+        ("我上个周末和朋友去爬山了，风景很好。", "爬山"),
+        ("我养了一只小猫，名字叫麻薯。", "麻薯是谁"),
+        ("작년 여름에 제주도에서 스쿠버다이빙을 배웠어.", "스쿠버다이빙"),
+        ("Aku suka sekali makan rendang buatan ibuku.", "rendang"),
+    ],
+)
+def test_a_cjk_or_indonesian_keyword_finds_its_turn(memory, converse, fact, query) -> None:
+    other = [("我今天工作很累。", "辛苦了。"), ("오늘 날씨가 좋다.", "산책 가자!"),
+             ("Hari ini hujan terus.", "Jangan lupa payung.")]  # fmt: skip
+    ids = converse([*SMALL_TALK, *other, (fact, "...")])
+    memory.index_new()
+    assert _ids(memory.search(query, 3))[0] == f"turn:{ids[-2]}"
+
+
+def test_time_words_prefer_the_right_period(memory, converse) -> None:
+    valentine = converse(
+        [("I cooked mushroom risotto tonight.", "Romantic!")],
+        at=datetime(2025, 2, 14, 19, tzinfo=UTC),
+    )
+    june = converse(
+        [("I cooked a big curry tonight.", "Yum!")], at=datetime(2024, 6, 10, 19, tzinfo=UTC)
+    )
+    autumn = converse(
+        [("I cooked pumpkin soup tonight.", "Cosy!")], at=datetime(2024, 10, 5, 19, tzinfo=UTC)
+    )
+    memory.index_new()
+    first = lambda q: memory.search(q, 3)[0].item.id  # noqa: E731
+    assert first("What did I cook on Valentine's Day?") == f"turn:{valentine[0]}"
+    assert first("What did I cook last June?") == f"turn:{june[0]}"
+    assert first("去年六月我做了什么菜？") == f"turn:{june[0]}"
+    assert first("작년 가을에 뭘 요리했지?") == f"turn:{autumn[0]}"
+    assert first("Apa yang aku masak bulan lalu?") == f"turn:{valentine[0]}"
+
+
+def test_turns_in_the_prompt_window_are_skipped(memory, converse) -> None:
+    ids = converse([("My favourite colour is teal.", "Noted!"), *SMALL_TALK])
+    memory.index_new()
+    query = "what colour do I like?"
+    assert _ids(memory.search(query, 1)) == [f"turn:{ids[0]}"]
+    window = ids[:2]
+    assert f"turn:{ids[0]}" not in _ids(memory.search(query, 5, exclude_message_ids=window))
+
+
+def test_duplicates_come_back_once(memory, converse) -> None:
+    same = ("I am allergic to peanuts.", "I'll remember that.")
+    converse([same, *SMALL_TALK[:3]])
+    converse([same, *SMALL_TALK[3:]])
+    memory.index_new()
+    texts = [hit.item.text for hit in memory.search("peanut allergy", 5)]
+    assert sum("peanuts" in text for text in texts) == 1
+
+
+def test_modes_for_benchmarks(memory, converse) -> None:
+    converse([*SMALL_TALK, ("I drive an old blue Volvo.", "Classic!")])
+    memory.index_new()
+    assert memory.search("Volvo", 3, settings=RankSettings.keyword_only())
+    # A query sharing no word with any memory: the keyword side alone finds nothing.
+    assert memory.search("automobile", 3, settings=RankSettings.keyword_only()) == []
+    assert memory.search("automobile", 3, settings=RankSettings.dense_only())
+
+
+def test_the_retriever_protocol(memory, converse) -> None:
+    ids = converse([*SMALL_TALK, ("I broke my wrist skateboarding at sixteen.", "Ouch!")])
+    memory.index_new()
+    retriever: Retriever = memory.retriever()
+    found = retriever.retrieve(
+        "how did I get hurt as a teenager?", session_id=None, exclude_message_ids=(), k=2
+    )
+    assert isinstance(found[0], RetrievedMemory)
+    assert found[0].id == f"turn:{ids[-2]}"
+    assert found[0].kind == "episodic" and found[0].message_ids == (ids[-2], ids[-1])
+    assert len(found) == 2
+
+
+@pytest.mark.filterwarnings("ignore:A test tried to use socket")
+def test_memory_never_opens_a_socket(memory, converse) -> None:
+    """pytest-socket blocks sockets for the whole suite; indexing and search still work."""
+    converse(SMALL_TALK)
+    with pytest.raises(SocketBlockedError):
+        socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    memory.index_new()
+    assert memory.search("whales", 1)
