@@ -149,6 +149,7 @@ class CompanionMemory:
 
     def close(self) -> None:
         """Close the index files (and the transcript when it was opened here)."""
+        self.ranker.close()
         self.vectors.close()
         self.items.close()
         lock.release(self._lock_file)
@@ -257,6 +258,7 @@ class CompanionMemory:
 
     def rebuild(self, on_progress: Progress | None = None) -> IndexReport:
         """Delete the memory directory and index the whole transcript again."""
+        self.ranker.close()
         self.vectors.close()
         self.items.close()
         remove_directory(self.entry.paths.memory_dir, self.entry.paths.root)

@@ -60,6 +60,7 @@ class TranscriptStore(BulkWrites, MemoryRecords):
     """One companion's transcript file. Open with `TranscriptStore.open(path)`; close it after.
 
     Bulk writes for imports (`append_tree`, `add_memories`) come from `bulk.BulkWrites`.
+    What long-term memory reads and records comes from `memory_log.MemoryRecords`.
     """
 
     @classmethod
