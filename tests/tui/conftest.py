@@ -4,9 +4,12 @@
 from __future__ import annotations
 
 import asyncio
+import io
 from collections.abc import Callable
 
 import pytest
+from rich.console import Console
+from textual.widgets import Static
 
 from runtime.cli.context import CliContext
 from runtime.companion import Companion, CoreMemory, GenerationSettings, ModelChoice, Persona
@@ -23,6 +26,13 @@ async def wait_until(pilot, predicate: Callable[[], object], timeout: float = 20
         if loop.time() > deadline:
             raise AssertionError(f"timed out waiting for {predicate}")
         await pilot.pause(0.05)
+
+
+def rendered_text(widget: Static, width: int = 76) -> str:
+    """What a Static shows, as plain text (its content may be a rich renderable)."""
+    console = Console(width=width, record=True, file=io.StringIO())
+    console.print(widget.content)
+    return console.export_text()
 
 
 def new_app(**kwargs) -> HearthApp:

@@ -18,7 +18,7 @@ from runtime.tui.screens.help import HelpScreen
 from runtime.tui.screens.inspector import InspectorScreen
 from runtime.tui.screens.memory import MemoryScreen, meter
 from runtime.tui.screens.persona import PersonaScreen
-from tests.tui.conftest import new_app, wait_until
+from tests.tui.conftest import new_app, rendered_text, wait_until
 from tests.tui.test_chat import ready, say
 
 pytestmark = pytest.mark.slow
@@ -123,10 +123,10 @@ async def test_help_lists_the_keys_and_the_palette_has_the_screens(mira) -> None
         screen = await ready(pilot, app)
         await pilot.press("f1")
         assert isinstance(app.screen, HelpScreen)
-        keys = str(app.screen.query_one("#keys", Static).content)
+        keys = rendered_text(app.screen.query_one("#keys", Static))
         for key in ("Ctrl+R", "Ctrl+E", "Esc", "F2", "F3", "F4", "Ctrl+J"):
             assert key in keys
-        assert "/regen" in str(app.screen.query_one("#commands", Static).content)
+        assert "/regen" in rendered_text(app.screen.query_one("#commands", Static))
         await pilot.press("escape")
         titles = [c.title for c in app.get_system_commands(screen)]
         for title in (

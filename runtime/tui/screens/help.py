@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from rich.table import Table
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Static
 
-from runtime.chat import help_text
+from runtime.chat import COMMANDS
 
 KEYS = [
     ("Enter", "send the message"),
@@ -21,8 +22,11 @@ KEYS = [
     ("Esc", "stop the reply at once (the text so far is kept, marked partial)"),
     ("Ctrl+R", "regenerate the latest reply (the old one stays as an alternative)"),
     ("Ctrl+E", "edit your latest message and get a new reply"),
-    ("Ctrl+O", "focus the messages; then ↑/↓ move, ←/→ (or [ ]) flip alternatives,"),
-    ("", "  r regenerate, e edit, c copy, d delete the branch, Esc back to typing"),
+    (
+        "Ctrl+O",
+        "focus the messages; then ↑/↓ move, ←/→ (or [ ]) flip alternatives, r regenerate,"
+        " e edit, c copy, d delete the branch, Esc back to typing",
+    ),
     ("Ctrl+S", "sessions sidebar: type to search, Enter opens, F2 renames, Del deletes, n new"),
     ("Ctrl+N", "new session (the greeting comes first)"),
     ("F2", "why this reply: the context inspector"),
@@ -43,11 +47,21 @@ class HelpScreen(ModalScreen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,q,f1", "dismiss", "Close")]
 
     def compose(self) -> ComposeResult:
-        width = max(len(key) for key, _ in KEYS)
-        keys = "\n".join(f"{key:<{width}}  {what}" for key, what in KEYS)
+        commands = [(f"/{name}", text) for name, text in COMMANDS.items()]
         with VerticalScroll(id="help"):
             yield Static("Keys", classes="section")
-            yield Static(keys, id="keys", markup=False)
+            yield Static(two_columns(KEYS), id="keys")
             yield Static("Commands you can type in the message box", classes="section")
-            yield Static(help_text(), id="commands", markup=False)
+            yield Static(two_columns(commands), id="commands")
         yield Footer()
+
+
+def two_columns(rows: list[tuple[str, str]]) -> Table:
+    """Keys on the left, what they do on the right; long descriptions wrap in their column
+    (indented under themselves, not under the keys) at any width."""
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(no_wrap=True, style="bold")
+    grid.add_column(overflow="fold")
+    for key, what in rows:
+        grid.add_row(key, what)
+    return grid
