@@ -261,3 +261,21 @@ def quantize(src: Path, dst: Path, kind: str = "Q4_K_M", threads: int | None = N
     finally:
         Path(tmp_name).unlink(missing_ok=True)
     return dst
+
+
+def load_vocab(path: Path) -> llama_cpp.Llama:
+    """Load only a GGUF's vocabulary and metadata (no weights): enough to tokenize and to read
+    the chat template, in well under a second even for a large model."""
+    model_file = check_gguf_file(path)
+    silence_llama_logs()
+    import llama_cpp
+
+    _recent_errors.clear()
+    try:
+        return llama_cpp.Llama(model_path=str(model_file), vocab_only=True, verbose=False)
+    except (ValueError, RuntimeError, OSError) as exc:
+        detail = _first_llama_error() or str(exc)
+        raise ModelError(
+            f"llama.cpp could not read the vocabulary of {model_file}: {detail}",
+            hint="the file may be damaged; try another model file",
+        ) from exc
