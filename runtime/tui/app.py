@@ -65,6 +65,11 @@ class HearthApp(App[None]):
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
 
+    def action_ab_test(self) -> None:
+        from runtime.tui.screens.ab_test import open_ab_test
+
+        open_ab_test(self)
+
     def action_toggle_dark(self) -> None:
         self.theme = "textual-light" if self.theme == "textual-dark" else "textual-dark"
 
@@ -96,6 +101,9 @@ class HearthApp(App[None]):
             "Switch companion", "Choose or create a companion (F5)", self.action_switch_companion
         )
         yield SystemCommand("Toggle light/dark theme", "Ctrl+T", self.action_toggle_dark)
+        yield SystemCommand(
+            "Blind A/B test: base vs tuned", "Pick the better of two replies", self.action_ab_test
+        )
         for title, help_text, action in SCREEN_COMMANDS:
             method = getattr(screen, f"action_{action}", None)
             if method is not None:
