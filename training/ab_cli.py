@@ -50,8 +50,8 @@ def ab(
     """Blind A/B test: pick the better of two replies; reports the tuned model's win rate."""
     from runtime.ab import read_choices, summarize
     from runtime.companions import CompanionRegistry
-    from training.export import load_run
     from training.layout import TrainingPaths
+    from training.runs import load_run
 
     entry = CompanionRegistry(ctx.home).resolve(companion_name)
     paths = TrainingPaths(entry.paths)

@@ -45,8 +45,8 @@ def eval_command(
 
     from runtime.companions import CompanionRegistry
     from training.evaluate import evaluate_run, load_eval_examples
-    from training.export import load_run
     from training.layout import TrainingPaths
+    from training.runs import load_run
 
     entry = CompanionRegistry(ctx.home).resolve(companion_name)
     paths = TrainingPaths(entry.paths)

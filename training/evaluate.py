@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from runtime.errors import HearthError, NotFoundError
-from training.export import TrainingRun
+from training.runs import TrainingRun
 
 if TYPE_CHECKING:
     from transformers import PreTrainedTokenizerBase

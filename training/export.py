@@ -29,59 +29,10 @@ from typing import Any
 
 from runtime import __version__
 from runtime.engine.errors import AdapterMismatchError
-from runtime.errors import ConversionError, HearthError, NotFoundError
-from training.gguf_convert import _convert_in_subprocess, convert_lora_to_gguf
-from training.layout import TrainingPaths
+from runtime.errors import ConversionError
+from training.gguf_convert import convert_hf_vocab_to_gguf, convert_lora_to_gguf
 from training.llama_sources import LlamaSources, find_sources
-
-
-@dataclass(frozen=True)
-class TrainingRun:
-    """A finished training run: its folder, the HF base it was trained on, its adapter."""
-
-    root: Path
-    base: Path
-    """Local Hugging Face folder of the base model (full precision)."""
-    adapter: Path
-    """The PEFT adapter folder (adapter_config.json + adapter_model.safetensors)."""
-    info: dict[str, Any]
-    """run.json as written by `hearth train run`."""
-
-    @property
-    def name(self) -> str:
-        return self.root.name
-
-
-def load_run(paths: TrainingPaths, run_dir: Path | None = None) -> TrainingRun:
-    """The run in `run_dir`, else the companion's latest run; clear errors when unusable."""
-    root = Path(run_dir).expanduser().absolute() if run_dir else paths.latest_run()
-    info_file = root / "run.json"
-    try:
-        info = json.loads(info_file.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise NotFoundError(
-            f"{root} is not a finished training run (no run.json)",
-            hint="pass a run folder from `hearth train run` with --run, or train again",
-        ) from exc
-    except ValueError as exc:
-        raise HearthError(f"{info_file} is not valid JSON ({exc})", hint="train again") from exc
-    if not isinstance(info, dict) or not info.get("base"):
-        raise HearthError(f"{info_file} does not name the base model", hint="train again")
-    adapter = Path(info.get("adapter") or root / "adapter")
-    if not adapter.is_absolute():
-        adapter = root / adapter
-    if not (adapter / "adapter_config.json").is_file():
-        raise NotFoundError(
-            f"the run {root.name} has no adapter ({adapter} holds no adapter_config.json)",
-            hint="the run may have failed or still be running; train again",
-        )
-    base = Path(info["base"]).expanduser()
-    if not (base / "config.json").is_file():
-        raise NotFoundError(
-            f"the base model the run {root.name} was trained on is gone: {base}",
-            hint="put the Hugging Face base model folder back where it was",
-        )
-    return TrainingRun(root, base.absolute(), adapter.absolute(), info)
+from training.runs import TrainingRun
 
 
 def lora_config(adapter_dir: Path) -> dict[str, Any]:
@@ -123,24 +74,13 @@ def converter_input(adapter_dir: Path, config: dict[str, Any], staging: Path) ->
     return copy
 
 
-def hf_identity_gguf(base_dir: Path, out: Path, sources: LlamaSources) -> Path:
-    """A vocabulary-only GGUF of the HF model (hyperparameters + tokens, no weights).
-
-    The pre-tokenizer fallback only matters for tokenizers llama.cpp does not know, and the
-    identity uses token texts, not how text is split, so `gpt-2` is safe here.
-    """
-    arguments = [str(base_dir), "--vocab-only", "--outtype", "f16"]
-    options = ["--pretokenizer", "gpt-2"]
-    failed = f"converter could not read the base model {base_dir}"
-    return _convert_in_subprocess(sources, options, arguments, out, failed)
-
-
 def check_same_base(base_dir: Path, base_gguf: Path, staging: Path, sources: LlamaSources):
     """The base identity of `base_gguf`, after checking the HF base `base_dir` has the same."""
     from runtime.engine.adapters import base_identity
 
     wanted = base_identity(base_gguf)
-    trained = base_identity(hf_identity_gguf(base_dir, staging / "base-vocab.gguf", sources))
+    vocab = convert_hf_vocab_to_gguf(base_dir, staging / "base-vocab.gguf", sources=sources)
+    trained = base_identity(vocab)
     if trained != wanted:
         raise AdapterMismatchError(
             f"the run was trained on {base_dir}, which is another model than {base_gguf} "

@@ -83,10 +83,11 @@ def export(
     from runtime.engine.llamacpp import check_gguf_file
     from runtime.errors import UsageError
     from runtime.models.gguf_header import read_gguf_header
-    from training.export import export_adapter, load_run
+    from training.export import export_adapter
     from training.layout import TrainingPaths
     from training.llama_sources import find_sources
     from training.ollama import template_family, write_modelfile
+    from training.runs import load_run
 
     if quantize and not merge:
         raise UsageError("--quantize only applies with --merge", hint="add --merge")

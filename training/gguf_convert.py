@@ -85,6 +85,25 @@ def convert_hf_to_gguf(
     return _convert_in_subprocess(sources, options, arguments, out_path, failed)
 
 
+def convert_hf_vocab_to_gguf(
+    hf_dir: Path, out_path: Path, *, sources: Path | LlamaSources | None = None
+) -> Path:
+    """A vocabulary-only GGUF of the model in `hf_dir`: hyperparameters and tokens, no weights.
+
+    Enough for `runtime.engine.adapters.base_identity`. The `gpt-2` pre-tokenizer fallback only
+    matters for tokenizers llama.cpp does not know, and the identity uses token texts, not how
+    text is split, so it is safe here.
+    """
+    hf_dir = _check_hf_dir(hf_dir)
+    if not isinstance(sources, LlamaSources):
+        sources = find_sources(sources)
+    out_path = Path(out_path).expanduser().absolute()
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    arguments = [str(hf_dir), "--vocab-only", "--outtype", "f16"]
+    failed = f"converter could not read the base model {hf_dir}"
+    return _convert_in_subprocess(sources, ["--pretokenizer", "gpt-2"], arguments, out_path, failed)
+
+
 def _convert_in_subprocess(
     sources: LlamaSources, options: list[str], arguments: list[str], out_path: Path, failed: str
 ) -> Path:

@@ -18,9 +18,9 @@ import tempfile
 from pathlib import Path
 
 from runtime.errors import ConversionError
-from training.export import TrainingRun
 from training.gguf_convert import convert_and_quantize
 from training.llama_sources import LlamaSources
+from training.runs import TrainingRun
 
 _DTYPES = ("bfloat16", "float16", "float32")
 _TOKENIZER_FILES = (

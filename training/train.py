@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from runtime.errors import HearthError, NotFoundError
 from training.presets import PRESETS, TrainConfig, resolve_config
+from training.runs import RUN_SUMMARY
 
 if TYPE_CHECKING:
     from transformers import TrainerCallback
@@ -208,7 +209,7 @@ def train(options: TrainOptions, callbacks: list[TrainerCallback] | None = None)
     if checkpoint is not None:
         summary["resumed_from"] = str(checkpoint)
     if trainer.is_world_process_zero():
-        write_json(out_dir / "run.json", summary)
+        write_json(out_dir / RUN_SUMMARY, summary)
     return summary
 
 
