@@ -1,14 +1,14 @@
 """The retrieval hook: how prompt assembly asks for memories relevant to the newest message.
 
-Prompt assembly depends only on the `Retriever` protocol. Until the memory package (Chroma,
-hybrid ranking) replaces them, two simple implementations serve:
+Prompt assembly depends only on the `Retriever` protocol. The chat retrieves from the
+companion's long-term memory (`runtime.memory`: Chroma + FTS5, hybrid ranking; wired in by
+`runtime.chat.memory.ChatMemory`). Two simple implementations remain:
 
-- `TranscriptRetriever`: keyword search (BM25) over the companion's whole transcript, every
-  session, minus the messages already in the prompt's window, so turns that fell out of the
-  window come back when they matter; plus the imported memories (ChatGPT saved memory, custom
-  instructions, …) when the transcript file has them;
-- `MemoryListRetriever`: the same ranking over a fixed list of memories (imported memories, or
-  a benchmark's script).
+- `TranscriptRetriever`: the chat's fallback when long-term memory cannot be opened (embedding
+  model missing or corrupt, index from another version, in use by another process): keyword
+  search (BM25) over the companion's whole transcript, every session, minus the messages
+  already in the prompt's window; plus the imported memories when the transcript file has them;
+- `MemoryListRetriever`: the same ranking over a fixed list of memories (tests, benchmarks).
 
 Keywords are lower-cased words, and character bigrams for Chinese, Japanese and Korean text
 (which has no spaces to split words at), so retrieval is not English-only.
@@ -50,7 +50,7 @@ class RetrievedMemory:
 
 
 class Retriever(Protocol):
-    """Finds memories relevant to `query`; the memory package provides the real one."""
+    """Finds memories relevant to `query` (see the module docstring for the implementations)."""
 
     def retrieve(
         self,

@@ -23,6 +23,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from runtime.companion import Companion
 from runtime.engine import Engine, GenerationStats
@@ -30,6 +31,9 @@ from runtime.errors import UsageError
 from runtime.prompt import ContextReport, PromptBuilder, greeting
 from runtime.retrieval import Retriever
 from runtime.store import Message, PathStep, TranscriptStore, now_utc
+
+if TYPE_CHECKING:
+    from runtime.chat.memory import ChatMemory
 
 TextSink = Callable[[str], None]
 TITLE_LENGTH = 60
@@ -70,10 +74,16 @@ class ChatSession:
         session_id: int,
         *,
         retriever: Retriever | None = None,
+        memory: ChatMemory | None = None,
         user_name: str = "User",
         clock: Callable[[], datetime] = now_utc,
     ) -> None:
+        """Chat in session `session_id`. `memory`: the companion's long-term memory, which
+        retrieves for each prompt and indexes each stored reply; or a plain `retriever` (tests,
+        benchmarks; it wins when both are given)."""
         self.store = store
+        self.memory = memory
+        retriever = retriever if retriever is not None else memory
         self.engine = engine
         self.companion = companion
         self.session_id = session_id
@@ -188,6 +198,8 @@ class ChatSession:
             stats = generation.stats
             done = finished and stats is not None and stats.finish_reason != "cancelled"
             self.store.set_text(reply.id, generation.text, partial=not done)
+            if self.memory is not None:
+                self.memory.index_in_background()
         assert stats is not None
         return Turn(user, self.store.get_message(reply.id), stats, prompt.report)
 

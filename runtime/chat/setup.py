@@ -1,7 +1,9 @@
-"""Open a chat: find the companion and its model, load the engine, pick or start a session.
+"""Open a chat: find the companion and its model, load the engine, open its long-term memory,
+pick or start a session.
 
 Shared by the plain chat and the TUI. The model is resolved before anything is loaded, so a
-companion without one fails at once with the commands that fix it.
+companion without one fails at once with the commands that fix it. Memory trouble never stops a
+chat: `OpenChat.memory_warning` says when it runs on keyword search instead (see `memory`).
 """
 
 from __future__ import annotations
@@ -10,13 +12,13 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
+from runtime.chat.memory import ChatMemory
 from runtime.chat.session import ChatSession
 from runtime.companions import CompanionEntry, CompanionRegistry
 from runtime.config import Config
 from runtime.engine import Engine, EngineConfig
 from runtime.errors import ModelError, NotFoundError
 from runtime.paths import DataHome
-from runtime.retrieval import TranscriptRetriever
 from runtime.store import Message, Session, TranscriptStore
 
 logger = logging.getLogger(__name__)
@@ -64,8 +66,22 @@ class OpenChat:
     owns_engine: bool = True
     """False when the engine was handed in: `close` leaves it loaded."""
 
+    @property
+    def memory(self) -> ChatMemory | None:
+        """The companion's long-term memory as the chat uses it."""
+        return self.chat.memory
+
+    @property
+    def memory_warning(self) -> tuple[str, str] | None:
+        """(message, hint) when the chat runs without its long-term memory; show it once.
+        Waits until the memory has opened (call it from a worker in a UI)."""
+        return self.memory.warning if self.memory is not None else None
+
     def close(self) -> None:
-        """Close the transcript and free the model (if it was loaded here)."""
+        """Close memory (after the slice it is indexing) and transcript; free the model (if
+        loaded here)."""
+        if self.chat.memory is not None:
+            self.chat.memory.close()
         self.chat.store.close()
         if self.owns_engine:
             self.chat.engine.close()
@@ -100,29 +116,29 @@ def open_chat(
     """Open a chat with the companion: session `session_id`, a new one, or the latest one.
 
     `engine` may be passed in (tests, benchmarks); otherwise the companion's model is loaded.
-    With `inspect`, nothing is written: no session is created and no greeting stored.
+    With `inspect`, nothing is written: no session is created, no greeting stored, nothing
+    indexed. Otherwise what the memory has not indexed yet is indexed in the background.
     """
     entry = CompanionRegistry(home).resolve(companion_name)
     settings = engine_config(entry, config)
-    owns_engine = engine is None
-    engine = engine or Engine.load(settings)
+    store = TranscriptStore.open(entry.paths.transcript)
+    # The memory opens on its own thread while the model loads (both take seconds).
+    memory = ChatMemory.open(entry, store, model_dirs=config.model_dirs, user_name=USER_NAME)
+    loaded: Engine | None = None
     try:
-        store = TranscriptStore.open(entry.paths.transcript)
-    except BaseException:
-        if owns_engine:
-            engine.close()
-        raise
-    try:
+        loaded = engine or Engine.load(settings)
         session, resumed = _pick_session(store, session_id, new, create=not inspect)
-        retriever = TranscriptRetriever(store, char=entry.name, user=USER_NAME)
         chat = ChatSession(
-            store, engine, entry.companion, session.id, retriever=retriever, user_name=USER_NAME
+            store, loaded, entry.companion, session.id, memory=memory, user_name=USER_NAME
         )
         greeting = None if inspect else chat.greet()
+        if not inspect:
+            memory.index_in_background()  # what came in since (imports, other chats)
     except BaseException:
+        memory.close()
         store.close()
-        if owns_engine:
-            engine.close()
+        if engine is None and loaded is not None:
+            loaded.close()
         raise
     logger.info("chat opened: session %d (resumed: %s)", session.id, resumed)
-    return OpenChat(chat, entry, session, resumed, greeting, owns_engine)
+    return OpenChat(chat, entry, session, resumed, greeting, owns_engine=engine is None)

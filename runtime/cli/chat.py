@@ -115,6 +115,10 @@ class PlainChat:
             f"{self.chat.name}, session {opened.session.id} ({how}). "
             "/help lists commands, /quit leaves."
         )
+        if opened.memory_warning is not None:
+            message, hint = opened.memory_warning
+            self.status(f"warning: {message}")
+            self.status(f"hint: {hint}")
         if opened.greeting is not None:
             self.say(f"{self.speaker(self.chat.name)} {opened.greeting.text}")
         elif opened.resumed and self.interactive:

@@ -1,8 +1,10 @@
 """`hearth import PATH`: bring an export (ChatGPT, Claude, SillyTavern, cards, …) into a companion.
 
 Progress (bytes and conversations) goes to stderr, and only when it is a terminal; the summary
-table goes to stdout, or with `--json` the report object (see `ImportReport.to_json`). Parsers are
-imported when the command runs, never for `hearth --help`.
+table goes to stdout, or with `--json` the report object (see `ImportReport.to_json`). Then the
+companion's long-term memory indexes what came in (its own progress bar): memory trouble is a
+warning, never a failed import (the transcript has everything; the chat indexes it later).
+Parsers and memory code are imported when the command runs, never for `hearth --help`.
 """
 
 from __future__ import annotations
@@ -121,6 +123,10 @@ def _summary(report: ImportReport) -> None:
 @click.option("--dry-run", is_flag=True, help="Read everything, report the numbers, write nothing.")
 @json_option
 @click.option(
+    "--no-index", is_flag=True,
+    help="Leave long-term memory as it is (the first chat or `hearth memory index` catches up).",
+)  # fmt: skip
+@click.option(
     "--companion-speaker", metavar="NAME",
     help="Plain-text transcripts: which speaker is the companion.",
 )  # fmt: skip
@@ -132,6 +138,7 @@ def import_command(
     fmt: str,
     dry_run: bool,
     as_json: bool,
+    no_index: bool,
     companion_speaker: str | None,
 ) -> None:
     """Import PATH: an export's .zip, its unzipped folder, or a single export file."""
@@ -153,3 +160,31 @@ def import_command(
         print_json(report.to_json())
     else:
         _summary(report)
+    if not (report.dry_run or no_index) and report.companion:
+        index_memory(ctx, report.companion, summary=not as_json)
+
+
+def index_memory(ctx: CliContext, companion: str, *, summary: bool) -> None:
+    """Index the import in the companion's long-term memory (progress bar on a terminal).
+
+    A memory that could not be updated is a warning on stderr. A language the embedding model
+    does not fit is a note under the summary (`summary`); with --json stdout is the report
+    alone, and `hearth memory stats` repeats the note.
+    """
+    from runtime.cli.memory_common import progress_bar
+    from runtime.companions import CompanionRegistry
+    from runtime.errors import HearthError
+    from runtime.memory import index_companion
+
+    try:
+        entry = CompanionRegistry(ctx.home).find(companion)
+        with progress_bar(sys.stderr.isatty()) as update:
+            _, note = index_companion(entry, update, model_dirs=ctx.config.model_dirs)
+    except HearthError as exc:
+        click.echo(f"warning: the memory index was not updated: {exc.message}", err=True)
+        if exc.hint:
+            click.echo(f"hint: {exc.hint}", err=True)
+        return
+    if note is not None and summary:
+        click.echo(f"memory: {note[0]}")
+        click.echo(f"  to fix: {note[1]}")

@@ -63,16 +63,20 @@ class Indexer:
             0, last_memory - self.items.get_meta("memories_done", 0)
         )
 
-    def index_new(self, on_progress: Progress | None = None) -> IndexReport:
-        """Index everything new since the last call; cheap when nothing is."""
+    def index_new(
+        self, on_progress: Progress | None = None, *, limit: int | None = None
+    ) -> IndexReport:
+        """Index everything new since the last call; cheap when nothing is. With `limit`, stop
+        after about that many messages (the rest is still `pending` for the next call)."""
         started = time.perf_counter()
         total = self.pending()
         forgotten = self.store.forgotten_items()
         removed = self._prune_sessions()
+        batch_size = min(BATCH_MESSAGES, limit) if limit else BATCH_MESSAGES
         done = written = 0
-        while True:
+        while limit is None or done < limit:
             mark = self.items.get_meta("messages_done", 0)
-            batch = self.store.messages_after(mark, BATCH_MESSAGES)
+            batch = self.store.messages_after(mark, batch_size)
             deferred = self.items.get_meta("deferred", [])
             if not batch and not deferred:
                 break
@@ -91,7 +95,7 @@ class Indexer:
             if not batch:
                 break
         written += self._index_memories()
-        if on_progress is not None:
+        if on_progress is not None and done >= total:
             on_progress(total, total)
         seconds = time.perf_counter() - started
         if written:

@@ -147,11 +147,14 @@ class CompanionMemory:
         self.indexer = Indexer(self.store, self.items, self.vectors, self.embedder, self.speakers)
         self.ranker = Ranker(self.embedder, self.vectors, self.items, self.settings)
 
-    def close(self) -> None:
-        """Close the index files (and the transcript when it was opened here)."""
+    def _close_files(self) -> None:
         self.ranker.close()
         self.vectors.close()
         self.items.close()
+
+    def close(self) -> None:
+        """Close the index files (and the transcript when it was opened here)."""
+        self._close_files()
         lock.release(self._lock_file)
         if self.owns_store:
             self.store.close()
@@ -168,10 +171,13 @@ class CompanionMemory:
         """How many messages and stored memories are not indexed yet."""
         return self.indexer.pending()
 
-    def index_new(self, on_progress: Progress | None = None) -> IndexReport:
-        """Index what the transcript gained since the last call (see `indexer`).
-        `on_progress(done, total)` is called as messages are indexed."""
-        return self.indexer.index_new(on_progress)
+    def index_new(
+        self, on_progress: Progress | None = None, *, limit: int | None = None
+    ) -> IndexReport:
+        """Index what the transcript gained since the last call (see `indexer`), or with
+        `limit` about that many messages of it. `on_progress(done, total)` is called as
+        messages are indexed."""
+        return self.indexer.index_new(on_progress, limit=limit)
 
     def search(
         self,
@@ -257,10 +263,9 @@ class CompanionMemory:
         return before
 
     def rebuild(self, on_progress: Progress | None = None) -> IndexReport:
-        """Delete the memory directory and index the whole transcript again."""
-        self.ranker.close()
-        self.vectors.close()
-        self.items.close()
+        """Delete the memory directory and index the whole transcript again (the lock stays
+        held; `rebuild_memory` does the same for a directory that cannot be opened)."""
+        self._close_files()
         remove_directory(self.entry.paths.memory_dir, self.entry.paths.root)
         self.items, self.vectors = open_directory(self.entry.paths.memory_dir, self.embedder)
         self._connect()

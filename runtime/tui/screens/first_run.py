@@ -1,4 +1,7 @@
-"""First run: create a companion (name, persona) or import an export (progress, then a summary)."""
+"""First run: create a companion (name, persona) or import an export (progress, then a summary).
+
+After an import the companion's long-term memory indexes what came in (a second progress bar);
+memory trouble is a warning beside the summary, never a failed import."""
 
 from __future__ import annotations
 
@@ -166,7 +169,33 @@ class FirstRunScreen(Screen[None]):
         except Exception as exc:
             self.app.call_from_thread(self._import_failed, exc)
             return
-        self.app.call_from_thread(self._imported, report)
+        warning = None if report.dry_run else self._index_memory(report)
+        self.app.call_from_thread(self._imported, report, warning)
+
+    def _index_memory(self, report: object) -> tuple[str, str] | None:
+        """Index the import in long-term memory (worker thread); a warning to show, or None."""
+        from runtime.memory import index_companion
+
+        slug = imported_slug(self.app.host.registry(), report)  # type: ignore[attr-defined]
+        if slug is None:
+            return None
+
+        def on_progress(done: int, total: int) -> None:
+            self.app.call_from_thread(self._indexing, done, total)
+
+        try:
+            entry = self.app.host.registry().load(slug)  # type: ignore[attr-defined]
+            model_dirs = self.app.hearth.config.model_dirs  # type: ignore[attr-defined]
+            _, warning = index_companion(entry, on_progress, model_dirs=model_dirs)
+        except HearthError as exc:
+            return (f"The memory index was not updated: {exc.message}", exc.hint or "")
+        return warning
+
+    def _indexing(self, done: int, total: int) -> None:
+        self.query_one(ProgressBar).update(total=total or None, progress=done)
+        self.query_one("#import-status", Static).update(
+            f"Indexing memory… {done:,} of {total:,} messages"
+        )
 
     def _progress(self, done: int, total: int | None, sessions: int) -> None:
         self.query_one(ProgressBar).update(total=total, progress=done)
@@ -183,10 +212,16 @@ class FirstRunScreen(Screen[None]):
         self.query_one("#import-status", Static).update("Import failed: " + message)
         self.notify(message, title=f"Import failed · {title}", severity="error", timeout=10)
 
-    def _imported(self, report: object) -> None:
+    def _imported(self, report: object, warning: tuple[str, str] | None = None) -> None:
         self.query_one("#progress").display = False
         self.query_one("#import").disabled = False
-        self.query_one("#import-status", Static).update(import_summary(report))
+        summary = import_summary(report)
+        if warning is not None:
+            summary += f"\n  memory: {warning[0]}"
+            self.notify(
+                "\n".join(filter(None, warning)), title="Memory", severity="warning", timeout=10
+            )
+        self.query_one("#import-status", Static).update(summary)
         self.imported_slug = imported_slug(self.app.host.registry(), report)  # type: ignore[attr-defined]
         self.query_one("#continue").display = True
         self.query_one("#continue").focus()
