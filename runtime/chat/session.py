@@ -124,13 +124,21 @@ class ChatSession:
         return self._answer(user, None, on_text, cancel)
 
     def regenerate(
-        self, *, on_text: TextSink | None = None, cancel: threading.Event | None = None
+        self,
+        message_id: int | None = None,
+        *,
+        on_text: TextSink | None = None,
+        cancel: threading.Event | None = None,
     ) -> Turn:
-        """A new reply beside the last one (or a first reply to an unanswered message)."""
+        """A new reply beside the last one (or a first reply to an unanswered message).
+
+        With `message_id`, beside that reply of the active branch instead: the new reply starts
+        a branch there (what came after the old one stays on its branch).
+        """
         path = self.store.active_path(self.session_id)
         if not path or path[-1].role == "system":
             raise UsageError("there is no reply to regenerate yet", hint="send a message first")
-        last = path[-1]
+        last = path[-1] if message_id is None else self._on_path(path, message_id, "assistant")
         if last.role == "user":
             return self._answer(last, None, on_text, cancel)
         if last.parent_id is None:
@@ -139,22 +147,46 @@ class ChatSession:
             )
         user = self.store.get_message(last.parent_id)
         if user.role != "user":
-            raise UsageError("the last reply does not answer a message of yours")
+            raise UsageError("that reply does not answer a message of yours")
+        if last.id != path[-1].id:
+            self.reset_window()  # the kept window may start after the new branch point
         return self._answer(user, last, on_text, cancel)
 
     def edit(
         self,
         text: str,
+        message_id: int | None = None,
         *,
         on_text: TextSink | None = None,
         cancel: threading.Event | None = None,
     ) -> Turn:
-        """Replace your last message with `text` (a new version beside it) and answer it."""
+        """Replace your last message (or your message `message_id` on the active branch) with
+        `text`, as a new version beside it, and answer it."""
         if not text.strip():
             raise UsageError("the new text is empty", hint="/edit NEW TEXT")
-        original = self._last_user_message()
+        if message_id is None:
+            original = self._last_user_message()
+        else:
+            path = self.store.active_path(self.session_id)
+            original = self._on_path(path, message_id, "user")
+            if original.id != self._last_user_message().id:
+                self.reset_window()
         user = self.store.edit(original.id, text)
         return self._answer(user, None, on_text, cancel)
+
+    @staticmethod
+    def _on_path(path: list[Message], message_id: int, role: str) -> Message:
+        """Message `message_id` of the active branch, which must be the `role`'s."""
+        for message in path:
+            if message.id == message_id:
+                if message.role != role:
+                    mine = "your message" if role == "user" else "a reply"
+                    raise UsageError(f"message {message_id} is not {mine}")
+                return message
+        raise UsageError(
+            f"message {message_id} is not on the active branch",
+            hint="switch to its branch first",
+        )
 
     def _answer(
         self,

@@ -112,13 +112,13 @@ class HearthApp(App[None]):
 
 SCREEN_COMMANDS = [
     ("Stop the reply", "Esc", "stop"),
-    ("Regenerate the reply", "Ctrl+R", "regenerate"),
-    ("Edit your last message", "Ctrl+E", "edit_last"),
+    ("Regenerate the latest reply", "Ctrl+R (any reply: Ctrl+O, then r)", "regenerate"),
+    ("Edit your last message", "Ctrl+E (any message: Ctrl+O, then e)", "edit_last"),
     ("Focus the messages", "Ctrl+O; then ←/→ alternatives, r e c d", "focus_messages"),
     ("Sessions sidebar", "Ctrl+S: search, open, rename (F2), delete (Del)", "toggle_sessions"),
     ("New session", "Ctrl+N", "new_session"),
     ("Why this reply? (context inspector)", "F2", "inspect"),
-    ("Memory", "F3: core blocks and search", "memory"),
+    ("Memory", "F3: search, pin, forget, core blocks, history", "memory"),
     ("Persona editor", "F4: card fields, import/export a card", "persona"),
 ]
 

@@ -35,9 +35,13 @@ async def ready(pilot, app) -> ChatScreen:
         pilot, lambda: isinstance(app.screen, ChatScreen) and app.screen.opened is not None
     )
     screen = app.screen
-    await wait_until(
-        pilot, lambda: not screen.generating and len(list(screen.query(MessageView))) >= 1
-    )
+
+    def shown() -> bool:
+        views = list(screen.query(MessageView))
+        # A view's header child mounts a moment after the view itself.
+        return not screen.generating and bool(views) and all(v.query(".who") for v in views)
+
+    await wait_until(pilot, shown)
     return screen
 
 
@@ -119,7 +123,7 @@ async def test_edit_resends_as_a_new_version(mira) -> None:
         await say(pilot, screen, "I like cats.")
         await pilot.press("ctrl+e")
         box = screen.query_one(ChatInput)
-        assert box.text == "I like cats." and screen.editing
+        assert box.text == "I like cats." and screen.editing is not None
         box.text = "I like dogs."
         await turn(pilot, screen, "enter")
         assert headers(app)[1] == "You · version 2/2  ◀ ▶"
@@ -127,6 +131,32 @@ async def test_edit_resends_as_a_new_version(mira) -> None:
         await pilot.press("ctrl+o", "up", "left")
         await wait_until(pilot, lambda: headers(app)[1].startswith("You · version 1/2"))
     assert stored_path(mira)[1][1] == "I like cats."
+
+
+async def test_an_earlier_reply_regenerates_and_an_earlier_message_edits(mira) -> None:
+    app = new_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await ready(pilot, app)
+        await say(pilot, screen, "First question.")
+        await say(pilot, screen, "Second question.")
+        first_reply = list(screen.query(MessageView))[2].step.message
+        # greeting, you, reply, you, reply: from the last reply up twice is the first reply
+        await pilot.press("ctrl+o", "up", "up")
+        assert app.focused.step.message.id == first_reply.id
+        await turn(pilot, screen, "r")
+        assert len(headers(app)) == 3 and headers(app)[-1].startswith("Mira · reply 2/2")
+        assert [text for _, text, _ in stored_path(mira)][1] == "First question."
+        # the first reply's branch, with the second exchange, is still there
+        await pilot.press("ctrl+o", "left")
+        await wait_until(pilot, lambda: len(headers(app)) == 5)
+
+        await pilot.press("ctrl+o", "up", "up", "up", "e")
+        box = screen.query_one(ChatInput)
+        assert box.text == "First question."
+        box.text = "First question, reworded."
+        await turn(pilot, screen, "enter")
+        assert len(headers(app)) == 3 and headers(app)[1].startswith("You · version 2/2")
+    assert [text for _, text, _ in stored_path(mira)][1] == "First question, reworded."
 
 
 async def test_delete_a_branch_after_confirming(mira) -> None:

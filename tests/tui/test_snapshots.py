@@ -19,6 +19,13 @@ from tests.tui.scripted import HOME, scripted_app
 SIZE = (80, 24)
 
 
+async def steady(pilot) -> None:
+    """Stop text cursors blinking, so a busy machine cannot catch one mid-blink."""
+    for widget in pilot.app.screen.query("Input, TextArea"):
+        widget.cursor_blink = False
+    await pilot.pause()
+
+
 async def chat_ready(pilot) -> ChatScreen:
     app = pilot.app
     await wait_until(
@@ -26,7 +33,7 @@ async def chat_ready(pilot) -> ChatScreen:
     )
     screen = app.screen
     await wait_until(pilot, lambda: len(list(screen.query(MessageView))) >= 1)
-    await pilot.pause()
+    await steady(pilot)
     return screen
 
 
@@ -38,12 +45,12 @@ async def chatted(pilot) -> ChatScreen:
     before = screen.turns
     await pilot.press("enter")
     await wait_until(pilot, lambda: screen.turns > before)
-    await pilot.pause()
+    await steady(pilot)
     return screen
 
 
 def test_first_run(snap_compare) -> None:
-    assert snap_compare(scripted_app(companion=False), terminal_size=SIZE)
+    assert snap_compare(scripted_app(companion=False), terminal_size=SIZE, run_before=steady)
 
 
 def test_chat_after_one_exchange(snap_compare) -> None:
@@ -54,7 +61,7 @@ def test_chat_light_theme(snap_compare) -> None:
     async def light(pilot) -> None:
         await chatted(pilot)
         await pilot.press("ctrl+t")
-        await pilot.pause()
+        await steady(pilot)
 
     assert snap_compare(scripted_app(), terminal_size=SIZE, run_before=light)
 
@@ -63,7 +70,7 @@ def test_memory_screen(snap_compare) -> None:
     async def memory(pilot) -> None:
         await chat_ready(pilot)
         await pilot.press("f3")
-        await pilot.pause()
+        await steady(pilot)
 
     assert snap_compare(scripted_app(), terminal_size=SIZE, run_before=memory)
 
@@ -73,7 +80,7 @@ def test_inspector(snap_compare) -> None:
         await chatted(pilot)
         await pilot.press("f2")
         await wait_until(pilot, lambda: isinstance(pilot.app.screen, InspectorScreen))
-        await pilot.pause()
+        await steady(pilot)
 
     assert snap_compare(scripted_app(), terminal_size=SIZE, run_before=inspector)
 
@@ -82,7 +89,7 @@ def test_persona_editor(snap_compare) -> None:
     async def persona(pilot) -> None:
         await chat_ready(pilot)
         await pilot.press("f4")
-        await pilot.pause()
+        await steady(pilot)
 
     assert snap_compare(scripted_app(), terminal_size=SIZE, run_before=persona)
 
@@ -91,7 +98,7 @@ def test_help(snap_compare) -> None:
     async def help_screen(pilot) -> None:
         await chat_ready(pilot)
         await pilot.press("f1")
-        await pilot.pause()
+        await steady(pilot)
 
     assert snap_compare(scripted_app(), terminal_size=SIZE, run_before=help_screen)
 
@@ -99,4 +106,4 @@ def test_help(snap_compare) -> None:
 def test_error_screen(snap_compare) -> None:
     app = scripted_app()
     (HOME / "companions" / "mira" / "companion.toml").write_text("[persona", encoding="utf-8")
-    assert snap_compare(app, terminal_size=SIZE)
+    assert snap_compare(app, terminal_size=SIZE, run_before=steady)

@@ -33,7 +33,7 @@ from runtime.tui.widgets.status import StatusBar
 if TYPE_CHECKING:
     from runtime.chat import OpenChat, Turn
     from runtime.prompt import ContextReport
-    from runtime.store import PathStep, SessionSummary
+    from runtime.store import Message, PathStep, SessionSummary
     from runtime.tui.app import HearthApp
 
 logger = logging.getLogger(__name__)
@@ -78,7 +78,8 @@ class ChatScreen(MessageActions, SessionActions, Screen[None]):
         self.generating = False
         self.turns = 0
         """Turns finished (answered, stopped or failed) since the screen opened."""
-        self.editing = False
+        self.editing: int | None = None
+        """The id of the message of yours being edited (its text is in the input), if any."""
         self._cancel: threading.Event | None = None
 
     @property
@@ -121,6 +122,11 @@ class ChatScreen(MessageActions, SessionActions, Screen[None]):
             self.app.call_from_thread(self._failed, exc, "")
             return
         self.app.call_from_thread(self._opened, opened, path, summaries, report)
+        warning = opened.memory_warning  # waits for the memory to open: fine in this thread
+        if warning:
+            self.app.call_from_thread(
+                self.notify, "\n".join(warning), title="Memory", severity="warning", timeout=10
+            )
 
     async def _opened(
         self,
@@ -180,9 +186,9 @@ class ChatScreen(MessageActions, SessionActions, Screen[None]):
             self._failed(exc, text)
             return
         event.input.text = ""
-        if self.editing and command.name == "say":
-            self.editing = False
-            await self.start_turn("edit", text)
+        if self.editing is not None and command.name == "say":
+            target, self.editing = self.editing, None
+            await self.start_turn("edit", text, target=target)
         elif command.name == "say":
             await self.start_turn("send", command.text)
         elif command.name in ("regen", "edit"):
@@ -199,10 +205,16 @@ class ChatScreen(MessageActions, SessionActions, Screen[None]):
         elif command.name == "quit":
             self.app.exit()
 
-    async def start_turn(self, kind: str, text: str = "") -> None:
-        """Show the user's text and an empty reply, then stream into it from a worker."""
+    async def start_turn(self, kind: str, text: str = "", target: int | None = None) -> None:
+        """Show the user's text and an empty reply, then stream into it from a worker.
+
+        `target`: the earlier reply to regenerate or message of yours to edit (default: the
+        latest); the messages after the new branch point leave the screen while it streams.
+        """
         if self.opened is None or self.generating:
             return
+        if target is not None:
+            await self.show_path(_branch_point_path(self.opened.chat.path(), target))
         box = self.query_one("#messages", VerticalScroll)
         if kind in ("send", "edit"):
             mine = MessageView(None, self.companion_name, role="user")
@@ -215,10 +227,12 @@ class ChatScreen(MessageActions, SessionActions, Screen[None]):
         self.generating = True
         self._cancel = threading.Event()
         self.status.set(state="writing… (Esc stops)")
-        self.run_turn(kind, text, reply, self._cancel)
+        self.run_turn(kind, text, target, reply, self._cancel)
 
     @work(thread=True, exclusive=True, group="chat")
-    def run_turn(self, kind: str, text: str, view: MessageView, cancel: threading.Event) -> None:
+    def run_turn(
+        self, kind: str, text: str, target: int | None, view: MessageView, cancel: threading.Event
+    ) -> None:
         """One turn through ChatSession, streamed into `view`."""
         worker = get_current_worker()
         assert self.opened is not None
@@ -240,9 +254,9 @@ class ChatScreen(MessageActions, SessionActions, Screen[None]):
             if kind == "send":
                 turn = chat.send(text, on_text=on_text, cancel=cancel)
             elif kind == "edit":
-                turn = chat.edit(text, on_text=on_text, cancel=cancel)
+                turn = chat.edit(text, target, on_text=on_text, cancel=cancel)
             else:
-                turn = chat.regenerate(on_text=on_text, cancel=cancel)
+                turn = chat.regenerate(target, on_text=on_text, cancel=cancel)
         except Exception as exc:
             if kind == "send":
                 _drop_unanswered(chat, text)
@@ -282,8 +296,8 @@ class ChatScreen(MessageActions, SessionActions, Screen[None]):
         if self.generating and self._cancel is not None:
             self._cancel.set()
             self.status.set(state="stopping…")
-        elif self.editing:
-            self.editing = False
+        elif self.editing is not None:
+            self.editing = None
             self.query_one(ChatInput).text = ""
             self.status.set(state="ready")
 
@@ -297,9 +311,15 @@ class ChatScreen(MessageActions, SessionActions, Screen[None]):
         if not mine:
             self.notify("You have not said anything yet.", title="Nothing to edit")
             return
-        self.editing = True
-        self.query_one(ChatInput).put_back(mine[-1].message.text)
-        self.status.set(state="editing your last message — Enter resends, Esc cancels")
+        self.start_editing(mine[-1].message, latest=True)
+
+    def start_editing(self, message: Message, *, latest: bool) -> None:
+        """Put `message` (one of yours) in the input; Enter sends the new version."""
+        self.editing = message.id
+        box = self.query_one(ChatInput)
+        box.put_back(message.text)
+        which = "your last message" if latest else "an earlier message (a new branch from there)"
+        self.status.set(state=f"editing {which} — Enter resends, Esc cancels")
 
     def _alternative_command(self, number: int | None) -> None:
         assert self.opened is not None
@@ -370,6 +390,14 @@ class ChatScreen(MessageActions, SessionActions, Screen[None]):
 
     def action_switch_companion(self) -> None:
         self.hearth.action_switch_companion()
+
+
+def _branch_point_path(path: list[PathStep], target: int) -> list[PathStep]:
+    """The steps of `path` before message `target` (all of it when the target is not there)."""
+    for index, step in enumerate(path):
+        if step.message.id == target:
+            return path[:index]
+    return path
 
 
 def _report_or_none(chat: ChatSession) -> ContextReport | None:

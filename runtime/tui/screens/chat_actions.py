@@ -34,18 +34,18 @@ class MessageActions:
         if step is None or chat is None or self.generating:
             return
         path = chat.path()
-        last = path[-1].message.id if path else None
+        latest = bool(path) and path[-1].message.id == step.message.id
         if event.action == "regenerate":
-            if step.message.id != last or step.message.role != "assistant":
-                self.notify("Only the latest reply can be regenerated.", title="Regenerate")
+            if step.message.role != "assistant" or step.message.metadata.get("greeting"):
+                self.notify("Choose a reply of your companion's to regenerate.", title="Regenerate")
                 return
-            await self.start_turn("regenerate")
+            await self.start_turn("regenerate", target=None if latest else step.message.id)
         elif event.action == "edit":
-            mine = [s for s in path if s.message.role == "user"]
-            if step.message.role != "user" or not mine or mine[-1].message.id != step.message.id:
-                self.notify("Only your latest message can be edited.", title="Edit")
+            if step.message.role != "user":
+                self.notify("Only your own messages can be edited.", title="Edit")
                 return
-            self.action_edit_last()
+            mine = [s for s in path if s.message.role == "user"]
+            self.start_editing(step.message, latest=mine[-1].message.id == step.message.id)
         elif event.action in ("previous", "next"):
             await self._flip(chat, step, -1 if event.action == "previous" else 1)
         elif event.action == "delete":

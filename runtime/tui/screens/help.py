@@ -24,13 +24,14 @@ KEYS = [
     ("Ctrl+E", "edit your latest message and get a new reply"),
     (
         "Ctrl+O",
-        "focus the messages; then ↑/↓ move, ←/→ (or [ ]) flip alternatives, r regenerate,"
-        " e edit, c copy, d delete the branch, Esc back to typing",
+        "focus the messages; then ↑/↓ move, ←/→ (or [ ]) flip alternatives, r regenerate"
+        " that reply, e edit that message of yours (either starts a new branch there), c copy,"
+        " d delete the branch, Esc back to typing",
     ),
     ("Ctrl+S", "sessions sidebar: type to search, Enter opens, F2 renames, Del deletes, n new"),
     ("Ctrl+N", "new session (the greeting comes first)"),
     ("F2", "why this reply: the context inspector"),
-    ("F3", "memory: core blocks with their budgets, edit; search"),
+    ("F3", "memory: search, pin or forget a memory, core blocks with their budgets, history"),
     ("F4", "persona editor: card fields, import/export a card"),
     ("F5", "switch companion, or create/import another"),
     ("Ctrl+P", "command palette: everything above by name"),
