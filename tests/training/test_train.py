@@ -219,3 +219,29 @@ def test_cli_errors_have_hints(run_cli, tiny_models):
     assert bad_base.exit_code == 1 and "no model folder at /nowhere/model" in bad_base.output
     no_resume = run_cli("train", "run", "--resume")
     assert no_resume.exit_code == 1 and "hearth train run" in no_resume.output
+
+
+def test_standalone_command_from_the_docstring(tiny_models, tmp_path):
+    """`python -m training.train …` (the module docstring's command) trains and says so in JSON;
+    a bad base is one line and a non-zero exit, with nothing written."""
+    import os
+    import subprocess
+    import sys
+
+    data = write_dataset(tmp_path / "data", train=4, eval_=2)
+    out = tmp_path / "run"
+    command = [sys.executable, "-m", "training.train", "--base", str(tiny_models.hf_dir),
+               "--data", str(data), "--out", str(out), "--preset", "cpu-tiny",
+               "--max-steps", "2"]  # fmt: skip
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["steps"] == 2
+    assert (out / "run.json").is_file() and (out / "adapter" / "adapter_config.json").is_file()
+
+    command[command.index("--base") + 1] = str(tmp_path / "no-such-model")
+    command[command.index("--out") + 1] = str(tmp_path / "failed")
+    failed = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+    assert failed.returncode != 0
+    assert failed.stderr.startswith("error: ") and "Traceback" not in failed.stderr
+    assert not (tmp_path / "failed").exists()
