@@ -16,8 +16,9 @@ from runtime.memory.items import ItemStore
 from runtime.memory.vectors import VectorIndex
 from runtime.paths import ensure_private_dir
 
-FORMAT = 1
-"""Version of the memory directory's layout; another version must be rebuilt."""
+FORMAT = 2
+"""Version of the memory directory's layout; another version must be rebuilt (2: keyword terms
+with Korean particles cut, Indonesian stems, Chinese function characters; see `keywords`)."""
 
 
 def open_directory(directory: Path, embedder: Embedder) -> tuple[ItemStore, VectorIndex]:

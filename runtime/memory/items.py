@@ -160,7 +160,7 @@ class ItemStore:
         counts: Counter[str] = Counter()
         for item, keyword_text, views in items:
             self.delete([item.id])
-            found = terms(keyword_text)
+            found = terms(keyword_text, document=True)
             counts.update(set(found))
             cursor = self.conn.execute(
                 f"INSERT INTO items ({_ITEM_COLUMNS}, views, cjk)"

@@ -238,7 +238,13 @@ _TIME_GLUE = re.compile(r"\b(?:in|on|at|during|last|this|ago)\b", re.IGNORECASE)
 
 
 def without_words(query: str, label: str) -> str:
-    """`query` without the words of `label` (and English words that only tied them on)."""
+    """`query` without the words of `label` (and English words that only tied them on).
+
+    A Latin word goes only as a whole word ("in" from "in October", not from "begin"); CJK
+    text has no spaces, so there the characters go wherever they are (去年夏天)."""
     for word in label.split():
-        query = query.replace(word, " ")
+        if word.isascii():
+            query = re.sub(rf"\b{re.escape(word)}\b", " ", query)
+        else:
+            query = query.replace(word, " ")
     return " ".join(_TIME_GLUE.sub(" ", query).split())

@@ -120,6 +120,19 @@ def test_a_directory_from_another_format_version_is_refused(entry, converse) -> 
         assert report.items == len(SMALL_TALK)
 
 
+def test_an_index_with_the_old_keyword_terms_must_be_rebuilt(entry, converse) -> None:
+    converse(SMALL_TALK)
+    open_memory(entry).close()
+    conn = sqlite3.connect(entry.paths.memory_dir / "memory.sqlite")
+    conn.execute("UPDATE meta SET value = '1' WHERE key = 'format'")  # plain CJK bigrams
+    conn.commit()
+    conn.close()
+    with pytest.raises(MemoryIndexError) as caught:
+        open_memory(entry)
+    assert "written by another version of Hearth (format 1" in caught.value.message
+    assert caught.value.hint == "rebuild it from the transcript with `hearth memory rebuild`"
+
+
 def test_a_damaged_or_foreign_directory_is_refused(entry) -> None:
     entry.paths.memory_dir.mkdir()
     (entry.paths.memory_dir / "memory.sqlite").write_bytes(b"not a database at all" * 100)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 
+from runtime.memory.directory import FORMAT
 from runtime.store import NewMemory, TranscriptStore
 from tests.memory.test_search import SMALL_TALK
 
@@ -90,7 +91,7 @@ def test_rebuild_and_an_incompatible_directory(run_cli, entry, converse) -> None
     converse(SMALL_TALK)
     assert run_cli("memory", "index").exit_code == 0
     conn = sqlite3.connect(entry.paths.memory_dir / "memory.sqlite")
-    conn.execute("UPDATE meta SET value = '2' WHERE key = 'format'")
+    conn.execute("UPDATE meta SET value = ? WHERE key = 'format'", (str(FORMAT + 1),))
     conn.commit()
     conn.close()
     broken = run_cli("memory", "search", "whales")

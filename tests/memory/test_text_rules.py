@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from runtime.companion import CoreMemory
+from runtime.memory.cjk import korean_stem
+from runtime.memory.indonesian import stems
 from runtime.memory.keywords import terms
 from runtime.memory.language import LanguageCheck, cjk_share, language_mix
 from runtime.memory.letter import archival_source_id, plan_letter, split_letter
@@ -10,10 +12,46 @@ from runtime.memory.letter import archival_source_id, plan_letter, split_letter
 
 def test_terms_are_words_and_cjk_bigrams() -> None:
     assert terms("I adopted a kitten named Mochi!") == ["adopted", "kitten", "named", "mochi"]
-    assert terms("我喜欢猫") == ["我喜", "喜欢", "欢猫"]
-    assert terms("여름에 바다") == ["여름", "름에", "바다"]
+    assert terms("我喜欢猫") == ["喜欢", "欢猫"]  # 我 is a function character: no 我喜
+    assert terms("여름에 바다") == ["여름", "바", "바다"]
     assert terms("Aku suka makan rendang") == ["suka", "makan", "rendang"]
     assert terms("猫") == ["猫"]
+
+
+def shared(query: str, document: str) -> set[str]:
+    """The terms a query and an indexed text have in common."""
+    return set(terms(query)) & set(terms(document, document=True))
+
+
+def test_korean_particles_and_endings_are_cut() -> None:
+    assert korean_stem("고양이를") == ("고양이", True)
+    assert korean_stem("시작했어") == ("시작", False)
+    assert shared("고양이를 봤어", "우리 고양이는 귀여워") == {"고양", "양이"}
+    assert "이를" not in terms("고양이를") and "이는" not in terms("고양이는")
+    assert "차" in shared("내 차는 뭐야?", "차를 샀어")  # a one-syllable noun
+    assert "바다" in shared("바다에 갔어", "바다 좋아")  # 다 here is the word's own syllable
+    assert shared("지난달에 뭘 샀더라?", "중고 피아노를 샀는데") == {"샀"}
+
+
+def test_indonesian_words_meet_their_stems() -> None:
+    assert stems("makanan") == ["makan"] and stems("makan") == ["makan"]
+    assert stems("disarankan") == stems("menyarankan") == ["saran"]
+    assert stems("pekerjaan") == stems("kerjakan") == ["kerja"]
+    assert stems("memakan") == ["makan", "pakan"]  # me-makan or mem-pakan: both kept
+    assert stems("bulan") == ["bulan"]  # too short to have affixes
+    assert "makan" in shared("Pola makanku sekarang seperti apa?", "Aku nggak makan daging")
+    assert "kerja" in shared("Apa pekerjaan Budi?", "Aku kerja shift malam")
+    # English text is left to SQLite's porter stemmer: no Indonesian prefix is cut.
+    assert terms("the beginning of a different story") == ["beginning", "different", "story"]
+
+
+def test_chinese_and_japanese_terms_drop_the_grammar() -> None:
+    assert terms("小林是做什么工作的？") == ["小林", "做", "工作"]
+    assert "做" in shared("情人节那天我做了什么菜？", "我给小雨做了蘑菇烩饭")
+    japanese = terms("十代のころ、私はどうやって怪我をした？")
+    assert "怪我" in japanese and "十代" in japanese  # 我 is no function character in kanji
+    assert all(t not in japanese for t in ("はど", "った", "した"))  # hiragana is grammar
+    assert terms("ハーフマラソンを走った")[-1] == "走"
 
 
 def test_language_mix_and_warning() -> None:
