@@ -99,8 +99,9 @@ def run_hearth(export: Path, *extra: str) -> Run:
         env = {**os.environ, "HEARTH_HOME": home}
         command = [
             sys.executable, "-c", "from runtime.cli import main; main()", "import", str(export),
-            "--json", "--companion", "Bench", *extra,
+            "--json", "--companion", "Bench", "--no-index", *extra,
         ]  # fmt: skip
+        # --no-index: the import alone is measured; indexing is bench/memory_bench.py's figure.
         with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
             started = time.perf_counter()
             child = subprocess.Popen(command, cwd=REPO, env=env, stdout=out, stderr=err)

@@ -10,6 +10,7 @@ one (see `ImportWriter`), so the common case pays nothing for it.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Collection
 from dataclasses import dataclass, replace
@@ -68,9 +69,26 @@ def _micros(moment: datetime) -> int:
     return (moment - _EPOCH) // _MICROSECOND
 
 
+_MICROS_PER_DAY = 86_400_000_000
+
+
+@functools.lru_cache(maxsize=4096)
+def _day(days: int) -> str:
+    return (_EPOCH + timedelta(days=days)).date().isoformat()
+
+
 def _stamp(micros: int) -> str:
-    """`format_timestamp` of a time given in microseconds since 1970 (exact, no floats)."""
-    return (_EPOCH + timedelta(microseconds=micros)).isoformat(timespec="microseconds")
+    """`format_timestamp` of a time given in microseconds since 1970 (exact, no floats).
+
+    Built from integer parts, with each day's date formatted once: an import stamps hundreds of
+    thousands of messages, and this is about twice as fast as `datetime.isoformat`."""
+    days, rest = divmod(micros, _MICROS_PER_DAY)
+    if not -719_162 <= days <= 2_932_896:  # outside years 1-9999: datetime raises, as before
+        return (_EPOCH + timedelta(microseconds=micros)).isoformat(timespec="microseconds")
+    seconds, fraction = divmod(rest, 1_000_000)
+    minutes, second = divmod(seconds, 60)
+    hour, minute = divmod(minutes, 60)
+    return f"{_day(days)}T{hour:02}:{minute:02}:{second:02}.{fraction:06}+00:00"
 
 
 def prepare(item: ImportedSession | PackedSession | PreparedSession) -> PreparedSession:

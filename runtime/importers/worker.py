@@ -13,8 +13,9 @@ script, and fork would copy the progress bar's thread and its locks. It reads it
 stdin, re-opens the export by path (a zip is checked again, which is cheap), loads the same
 importer by name, and writes length-prefixed pickles to stdout. A `HearthError` in the child is
 re-raised in the parent with its message and hint; anything else becomes a RuntimeError with
-the child's traceback. If the parent dies (even by kill -9) the child's next write fails and
-it exits.
+the child's traceback. A thread in the parent empties the pipe as fast as the child fills it
+(up to `FRAMES_AHEAD` batches), so the child never waits while the parent writes. If the
+parent dies (even by kill -9) the child's next write fails and it exits.
 """
 
 from __future__ import annotations
@@ -22,9 +23,11 @@ from __future__ import annotations
 import gc
 import os
 import pickle
+import queue
 import struct
 import subprocess
 import sys
+import threading
 import traceback
 from collections.abc import Iterator
 from pathlib import Path
@@ -111,11 +114,36 @@ def _raise_from_child(kind: str, payload: Any) -> None:
     raise RuntimeError(f"the import worker failed:\n{payload}")
 
 
-def _read_exactly(stream: IO[bytes], size: int) -> bytes:
-    data = stream.read(size)
-    if len(data) != size:
-        raise EOFError
-    return data
+FRAMES_AHEAD = 8
+"""Batches read from the child and not yet written, at most (a few MB each)."""
+
+
+def _read_frames(
+    stream: IO[bytes], frames: queue.Queue[bytes | None], stop: threading.Event
+) -> None:
+    """Move the child's pickles from the pipe into `frames` as soon as they are written, so the
+    child never waits for the writer; None last (end of the stream)."""
+    try:
+        while not stop.is_set():
+            header = stream.read(_HEADER.size)
+            if len(header) != _HEADER.size:
+                break
+            data = stream.read(_HEADER.unpack(header)[0])
+            if not _put(frames, data, stop):
+                return
+    except (OSError, ValueError):
+        pass  # the parent closed the pipe
+    _put(frames, None, stop)
+
+
+def _put(frames: queue.Queue[bytes | None], item: bytes | None, stop: threading.Event) -> bool:
+    while not stop.is_set():
+        try:
+            frames.put(item, timeout=0.1)
+            return True
+        except queue.Full:
+            continue
+    return False
 
 
 def read_in_worker(
@@ -128,17 +156,23 @@ def read_in_worker(
         stdout=subprocess.PIPE,
     )
     assert child.stdin is not None and child.stdout is not None
+    frames: queue.Queue[bytes | None] = queue.Queue(FRAMES_AHEAD)
+    stop = threading.Event()
+    reader = threading.Thread(
+        target=_read_frames, args=(child.stdout, frames, stop), name="import-worker-pipe"
+    )
     try:
         pickle.dump((fmt, options, path, root), child.stdin)
         child.stdin.close()
+        reader.start()
         while True:
-            try:
-                (size,) = _HEADER.unpack(_read_exactly(child.stdout, _HEADER.size))
-                kind, payload, snapshot = pickle.loads(_read_exactly(child.stdout, size))
-            except EOFError:
+            data = frames.get()
+            if data is None:
                 raise RuntimeError(
                     f"the import worker exited unexpectedly (exit code {child.wait()})"
-                ) from None
+                )
+            kind, payload, snapshot = pickle.loads(data)
+            del data
             progress.bytes_done, progress.bytes_total, progress.sessions = snapshot
             if kind == "items":
                 yield from payload
@@ -147,10 +181,13 @@ def read_in_worker(
             else:
                 _raise_from_child(kind, payload)
     finally:
-        child.stdout.close()
+        stop.set()
         if child.poll() is None:
             child.kill()
         child.wait()
+        if reader.ident is not None:  # started
+            reader.join()
+        child.stdout.close()
 
 
 if __name__ == "__main__":

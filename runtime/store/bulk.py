@@ -40,6 +40,9 @@ def _stamp(moment: datetime | None) -> str:
 class BulkWrites(StoreReader):
     """Tree inserts and memories; mixed into `TranscriptStore`."""
 
+    _deferred_indexes: tuple[str, ...] = ()
+    """CREATE INDEX statements that `fast_fill` dropped and `make_durable` runs again."""
+
     def message_source_ids(self, session_id: int) -> dict[str, int]:
         """The session's messages that have a source id: source id → message id."""
         rows = self._db.all(
@@ -135,13 +138,31 @@ class BulkWrites(StoreReader):
         The rollback journal stays in memory and nothing is synced: a crash loses the file,
         so this is only for a file the caller throws away when it fails (an import builds a
         new companion in a staging directory). Writing a big import through the WAL instead
-        costs about a third more CPU time and a long commit. `make_durable` undoes it.
+        costs about a third more CPU time and a long commit. The message indexes that the
+        import itself never reads (`sql.DEFERRED_INDEXES`) are dropped and built again, in one
+        sorted pass, by `make_durable`: a third less insert time. Call it outside a transaction.
         """
-        self._db.conn.execute("PRAGMA journal_mode = MEMORY")
-        self._db.conn.execute("PRAGMA synchronous = OFF")
+        conn = self._db.conn
+        conn.execute("PRAGMA journal_mode = MEMORY")
+        conn.execute("PRAGMA synchronous = OFF")
+        names = ", ".join("?" * len(sql.DEFERRED_INDEXES))
+        deferred = conn.execute(
+            f"SELECT name, sql FROM sqlite_schema WHERE type = 'index' AND name IN ({names})",
+            sql.DEFERRED_INDEXES,
+        ).fetchall()
+        with self._db.transaction():
+            for name, _ in deferred:
+                conn.execute(f"DROP INDEX {name}")
+        self._deferred_indexes = tuple(statement for _, statement in deferred)
 
     def make_durable(self) -> None:
-        """Back to the WAL journal after `fast_fill`, with everything written to disk."""
+        """After `fast_fill` and the writes: the dropped indexes built again (which also checks
+        their UNIQUE rules), back to the WAL journal, everything written to disk."""
+        deferred, self._deferred_indexes = self._deferred_indexes, ()
+        if deferred:
+            with self._db.transaction():
+                for statement in deferred:
+                    self._db.conn.execute(statement)
         self._db.conn.execute("PRAGMA synchronous = NORMAL")
         self._db.conn.execute("PRAGMA journal_mode = WAL")
         # SQLite does not expose its file descriptor; syncing another one of the same file

@@ -80,6 +80,11 @@ INSERT INTO messages
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
 """
 
+# Indexes a bulk import into a new store does not read: `BulkWrites.fast_fill` drops them and
+# `make_durable` builds them again. Looking up a session's messages by source id goes through
+# the (session_id, id) key instead, the parent foreign key too.
+DEFERRED_INDEXES = ("messages_by_parent", "messages_source_key")
+
 # The highest id ever handed out (AUTOINCREMENT keeps it in sqlite_sequence, even after deletes).
 LAST_MESSAGE_ID = """
 SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'messages'), 0),

@@ -32,7 +32,8 @@ def _start_import(home: Path, export: Path, worker: str) -> subprocess.Popen[byt
     env = {**os.environ, "HEARTH_HOME": str(home), "HEARTH_IMPORT_WORKER": worker}
     code = "from runtime.cli import main; main()"
     return subprocess.Popen(
-        [sys.executable, "-c", code, "import", str(export), "--companion", "Mira"],
+        # --no-index: this is about the import's atomicity; indexing would add minutes.
+        [sys.executable, "-c", code, "import", str(export), "--companion", "Mira", "--no-index"],
         cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )  # fmt: skip
 
