@@ -23,7 +23,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from runtime.errors import HearthError, NotFoundError
+from runtime.errors import NotFoundError
+from runtime.heldout import read_heldout
 from runtime.paths import CompanionPaths
 
 if TYPE_CHECKING:
@@ -77,25 +78,8 @@ def _prompt_of(example: dict[str, Any]) -> ABPrompt | None:
 
 def load_prompts(path: Path, n: int, *, seed: int = 0) -> list[ABPrompt]:
     """Up to `n` held-out user turns from `path` (eval.jsonl), in a seeded random order."""
-    if not path.is_file():
-        raise NotFoundError(
-            f"no held-out conversations: {path} does not exist",
-            hint="build the dataset first: hearth train dataset --companion NAME",
-        )
-    prompts = []
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, 1):
-            if not line.strip():
-                continue
-            try:
-                prompt = _prompt_of(json.loads(line))
-            except (ValueError, KeyError, TypeError, AttributeError) as exc:
-                raise HearthError(
-                    f"{path}, line {number}: not a conversation ({exc})",
-                    hint="rebuild it with `hearth train dataset`",
-                ) from exc
-            if prompt is not None:
-                prompts.append(prompt)
+    found = read_heldout(path, _prompt_of, "a conversation")
+    prompts = [prompt for prompt in found if prompt is not None]
     if not prompts:
         raise NotFoundError(
             f"{path} holds no user turn answered by the companion",

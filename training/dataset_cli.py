@@ -10,9 +10,6 @@ goes to stderr on a terminal; the stats go to stdout as a table, or as JSON with
 from __future__ import annotations
 
 import sys
-import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -20,7 +17,7 @@ from typing import Any
 import click
 
 from runtime.cli.context import CliContext, pass_context
-from runtime.cli.output import json_option, print_json, print_table
+from runtime.cli.output import counting_bar, json_option, print_json, print_table
 from runtime.errors import UsageError
 from training.dataset.options import (
     DEFAULT_EVAL_SHARE,
@@ -28,8 +25,6 @@ from training.dataset.options import (
     DEFAULT_MAX_PER_CONVERSATION,
     DEFAULT_OVERLAP,
 )
-
-REFRESH_SECONDS = 0.1
 
 
 def parse_since(value: str | None) -> datetime | None:
@@ -44,33 +39,6 @@ def parse_since(value: str | None) -> datetime | None:
             hint="give a date like 2025-02-14 or a time like 2025-02-14T18:00:00+01:00",
         ) from exc
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-
-
-@contextmanager
-def _progress(enabled: bool) -> Iterator[Callable[[int, int], None] | None]:
-    """A rich progress bar on stderr counting conversations, or None when not a terminal."""
-    if not enabled:
-        yield None
-        return
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
-    bar = Progress(
-        TextColumn("building dataset"), BarColumn(), MofNCompleteColumn(),
-        TextColumn("conversations"), console=Console(stderr=True), transient=True,
-    )  # fmt: skip
-    task = bar.add_task("dataset", total=None)
-    last = 0.0
-
-    def update(done: int, total: int) -> None:
-        nonlocal last
-        now = time.monotonic()
-        if now - last >= REFRESH_SECONDS or done >= total:
-            last = now
-            bar.update(task, completed=done, total=total)
-
-    with bar:
-        yield update
 
 
 def _check(max_length: int, overlap: int, cap: int, eval_share: float) -> None:
@@ -237,7 +205,7 @@ def dataset(
     try:
         with (
             TranscriptStore.open(entry.paths.transcript) as store,
-            _progress(sys.stderr.isatty()) as update,
+            counting_bar(sys.stderr.isatty(), "building dataset", "conversations") as update,
         ):
             stats = build_dataset(store, entry.companion, options, counter, target, update)
     finally:

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from runtime.errors import HearthError, NotFoundError
+from runtime.heldout import read_heldout
 from training.runs import TrainingRun
 
 if TYPE_CHECKING:
@@ -35,26 +36,11 @@ DEFAULT_MAX_LENGTH = 2048
 
 def load_eval_examples(path: Path, max_examples: int | None = None) -> list[list[dict[str, Any]]]:
     """The `messages` of each held-out example (at most `max_examples`)."""
-    if not path.is_file():
-        raise NotFoundError(
-            f"no held-out conversations: {path} does not exist",
-            hint="build the dataset first: hearth train dataset --companion NAME",
-        )
     examples = []
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, 1):
-            if not line.strip():
-                continue
-            try:
-                messages = json.loads(line)["messages"]
-            except (ValueError, KeyError, TypeError) as exc:
-                raise HearthError(
-                    f"{path}, line {number}: not a training example ({exc})",
-                    hint="rebuild it with `hearth train dataset`",
-                ) from exc
-            examples.append(messages)
-            if max_examples is not None and len(examples) >= max_examples:
-                break
+    for messages in read_heldout(path, lambda record: record["messages"], "a training example"):
+        examples.append(messages)
+        if max_examples is not None and len(examples) >= max_examples:
+            break
     if not examples:
         raise NotFoundError(f"{path} is empty", hint="rebuild it with `hearth train dataset`")
     return examples

@@ -4,14 +4,14 @@ progress bar on a terminal; and the JSON shape of a memory."""
 from __future__ import annotations
 
 import sys
-import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import TYPE_CHECKING, Any
 
 import click
 
 from runtime.cli.context import CliContext
+from runtime.cli.output import counting_bar
 from runtime.companions import CompanionEntry, CompanionRegistry
 from runtime.store import format_timestamp
 
@@ -22,40 +22,11 @@ if TYPE_CHECKING:
 companion_option = click.option(
     "--companion", "companion_name", metavar="NAME", help="Which companion (optional if only one)."
 )
-REFRESH_SECONDS = 0.1
 
 
-@contextmanager
-def progress_bar(enabled: bool) -> Iterator[Callable[[int, int], None] | None]:
-    """A rich progress bar on stderr counting messages indexed, or None when not a terminal."""
-    if not enabled:
-        yield None
-        return
-    from rich.console import Console
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeRemainingColumn,
-    )
-
-    bar = Progress(
-        TextColumn("indexing memory"), BarColumn(), MofNCompleteColumn(), TextColumn("messages"),
-        TimeRemainingColumn(), console=Console(stderr=True), transient=True,
-    )  # fmt: skip
-    task = bar.add_task("index", total=None)
-    last = 0.0
-
-    def update(done: int, total: int) -> None:
-        nonlocal last
-        now = time.monotonic()
-        if now - last >= REFRESH_SECONDS or done >= total:
-            last = now
-            bar.update(task, completed=done, total=total or None)
-
-    with bar:
-        yield update
+def progress_bar(enabled: bool) -> AbstractContextManager[Callable[[int, int], None] | None]:
+    """A progress bar on stderr counting messages indexed, or None when not a terminal."""
+    return counting_bar(enabled, "indexing memory", "messages")
 
 
 def resolve(ctx: CliContext, name: str | None) -> CompanionEntry:

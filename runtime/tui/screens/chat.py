@@ -8,7 +8,6 @@ reply stays stored (marked partial).
 
 from __future__ import annotations
 
-import logging
 import threading
 import time
 from typing import TYPE_CHECKING, ClassVar
@@ -24,7 +23,8 @@ from textual.worker import get_current_worker
 from runtime.chat import ChatSession, parse
 from runtime.errors import HearthError
 from runtime.tui.backend import model_label
-from runtime.tui.screens.chat_actions import MessageActions, SessionActions
+from runtime.tui.failures import describe
+from runtime.tui.screens.chat_actions import MessageActions, SessionActions, branch_point_path
 from runtime.tui.widgets.chat_input import ChatInput
 from runtime.tui.widgets.message import MessageView
 from runtime.tui.widgets.sessions import SessionList
@@ -36,20 +36,11 @@ if TYPE_CHECKING:
     from runtime.store import Message, PathStep, SessionSummary
     from runtime.tui.app import HearthApp
 
-logger = logging.getLogger(__name__)
 
 SHOWN_MESSAGES = 200
 """Newest messages shown; older ones stay in the store (and in memory)."""
 FLUSH_SECONDS = 0.05
 """How often streamed text is handed to the screen."""
-
-
-def describe(exc: BaseException) -> tuple[str, str]:
-    """(message, title) for a notification; bugs get their type name, never a traceback."""
-    if isinstance(exc, HearthError):
-        return (exc.message + (f"\n{exc.hint}" if exc.hint else ""), "Hearth")
-    logger.exception("unexpected error in the chat", exc_info=exc)
-    return (f"{type(exc).__name__}: {exc}", "Unexpected error (details in tui.log)")
 
 
 class ChatScreen(MessageActions, SessionActions, Screen[None]):
@@ -214,7 +205,7 @@ class ChatScreen(MessageActions, SessionActions, Screen[None]):
         if self.opened is None or self.generating:
             return
         if target is not None:
-            await self.show_path(_branch_point_path(self.opened.chat.path(), target))
+            await self.show_path(branch_point_path(self.opened.chat.path(), target))
         box = self.query_one("#messages", VerticalScroll)
         if kind in ("send", "edit"):
             mine = MessageView(None, self.companion_name, role="user")
@@ -390,14 +381,6 @@ class ChatScreen(MessageActions, SessionActions, Screen[None]):
 
     def action_switch_companion(self) -> None:
         self.hearth.action_switch_companion()
-
-
-def _branch_point_path(path: list[PathStep], target: int) -> list[PathStep]:
-    """The steps of `path` before message `target` (all of it when the target is not there)."""
-    for index, step in enumerate(path):
-        if step.message.id == target:
-            return path[:index]
-    return path
 
 
 def _report_or_none(chat: ChatSession) -> ContextReport | None:

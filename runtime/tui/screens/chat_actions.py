@@ -131,3 +131,11 @@ class SessionActions:
                 self.notify(f"Deleted “{title}”.", title="Sessions")
 
             self.app.push_screen(ConfirmScreen(f"Delete the session “{title}” for good?"), deleted)
+
+
+def branch_point_path(path: list[PathStep], target: int) -> list[PathStep]:
+    """The steps of `path` before message `target` (all of it when the target is not there)."""
+    for index, step in enumerate(path):
+        if step.message.id == target:
+            return path[:index]
+    return path

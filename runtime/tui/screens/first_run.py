@@ -204,7 +204,7 @@ class FirstRunScreen(Screen[None]):
         )
 
     def _import_failed(self, exc: BaseException) -> None:
-        from runtime.tui.screens.chat import describe
+        from runtime.tui.failures import describe
 
         message, title = describe(exc)
         self.query_one("#import").disabled = False

@@ -125,7 +125,7 @@ class MemoryScreen(Screen[None]):
             yield memory
 
     def show_error(self, exc: BaseException, title: str) -> None:
-        from runtime.tui.screens.chat import describe
+        from runtime.tui.failures import describe
 
         message, kind = describe(exc)
         self.notify(message, title=title if kind == "Hearth" else kind, severity="error")
@@ -229,7 +229,7 @@ class MemoryScreen(Screen[None]):
         self.app.call_from_thread(self._show_hits, query, hits)
 
     def _search_failed(self, exc: BaseException) -> None:
-        from runtime.tui.screens.chat import describe
+        from runtime.tui.failures import describe
 
         self.query_one("#results", Static).update("Search failed: " + describe(exc)[0])
 
