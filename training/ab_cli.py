@@ -18,7 +18,9 @@ from typing import TYPE_CHECKING
 import click
 
 from runtime.cli.context import CliContext, pass_context
+from runtime.cli.memory_common import companion_option
 from runtime.cli.output import json_option, print_json
+from training.cli_options import run_option
 
 if TYPE_CHECKING:
     from runtime.companions import CompanionEntry
@@ -26,14 +28,9 @@ if TYPE_CHECKING:
 
 
 @click.command("ab")
-@click.option("--companion", "companion_name", help="Companion (default: the only one).")
+@companion_option
 @click.option("--n", "count", type=click.IntRange(min=1), default=10, show_default=True)
-@click.option(
-    "--run",
-    "run_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Training run folder (default: the latest).",
-)
+@run_option
 @click.option("--report", is_flag=True, help="Only print the win rate recorded so far.")
 @click.option("--seed", type=int, help="Seed for the prompts' order, the sides and sampling.")
 @json_option

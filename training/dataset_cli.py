@@ -17,6 +17,7 @@ from typing import Any
 import click
 
 from runtime.cli.context import CliContext, pass_context
+from runtime.cli.memory_common import companion_option
 from runtime.cli.output import counting_bar, json_option, print_json, print_table
 from runtime.errors import UsageError
 from training.dataset.options import (
@@ -79,9 +80,7 @@ def _show(stats: dict[str, Any]) -> None:
 
 
 @click.command("dataset")
-@click.option(
-    "--companion", "companion_name", metavar="NAME", help="Which companion (optional if only one)."
-)
+@companion_option
 @click.option(
     "--model-filter",
     "model_filter",

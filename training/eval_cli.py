@@ -11,23 +11,15 @@ from pathlib import Path
 import click
 
 from runtime.cli.context import CliContext, pass_context
+from runtime.cli.memory_common import companion_option
 from runtime.cli.output import json_option, print_json
+from training.cli_options import data_option, run_option
 
 
 @click.command("eval")
-@click.option("--companion", "companion_name", help="Companion (default: the only one).")
-@click.option(
-    "--run",
-    "run_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Training run folder (default: the latest).",
-)
-@click.option(
-    "--data",
-    "data_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Dataset folder holding eval.jsonl (default: the companion's training dataset).",
-)
+@companion_option
+@run_option
+@data_option("eval.jsonl")
 @click.option("--max-examples", type=click.IntRange(min=1), help="Evaluate at most N examples.")
 @json_option
 @pass_context

@@ -17,7 +17,9 @@ from pathlib import Path
 import click
 
 from runtime.cli.context import CliContext, pass_context
+from runtime.cli.memory_common import companion_option
 from runtime.cli.output import json_option, print_json
+from training.cli_options import run_option
 from training.llama_sources import SOURCES_ENV
 
 MERGE_QUANTS = ("Q4_K_M", "Q5_K_M", "Q8_0")
@@ -31,13 +33,8 @@ def _status(message: str) -> AbstractContextManager[object]:
 
 
 @click.command("export")
-@click.option("--companion", "companion_name", help="Companion (default: the only one).")
-@click.option(
-    "--run",
-    "run_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Training run folder (default: the latest).",
-)
+@companion_option
+@run_option
 @click.option(
     "--base-gguf",
     type=click.Path(dir_okay=False, path_type=Path),

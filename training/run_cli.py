@@ -12,9 +12,11 @@ from pathlib import Path
 import click
 
 from runtime.cli.context import CliContext, pass_context
+from runtime.cli.memory_common import companion_option
 from runtime.cli.output import json_option, print_json
 from runtime.companions import CompanionRegistry
 from runtime.errors import UsageError
+from training.cli_options import data_option
 from training.layout import TrainingPaths
 from training.presets import PRESETS
 
@@ -26,7 +28,7 @@ PRESET_HELP = (
 
 
 @click.command("run")
-@click.option("--companion", "companion_name", metavar="NAME", help="Which companion.")
+@companion_option
 @click.option(
     "--base", metavar="PATH_OR_REPO", help="HF model folder, or a repo id in the HF cache."
 )
@@ -39,12 +41,7 @@ PRESET_HELP = (
 )
 @click.option("--max-steps", type=click.IntRange(min=1), help="Stop after N optimizer steps.")
 @click.option("--epochs", type=click.FloatRange(min=0, min_open=True), help="Passes over the data.")
-@click.option(
-    "--data",
-    "data_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Folder with train.jsonl and eval.jsonl (default: the companion's dataset).",
-)
+@data_option("train.jsonl and eval.jsonl")
 @click.option(
     "--chat-template",
     type=click.Path(dir_okay=False, path_type=Path),
