@@ -47,7 +47,7 @@ def _reference(folder: Path, texts: list[str], max_length: int = 256) -> np.ndar
 
 @pytest.mark.slow
 def test_builtin_model_matches_transformers_reference() -> None:
-    embedder = load_embedder(resolve_model(BUILTIN_NAME))
+    embedder = load_embedder(resolve_model(BUILTIN_NAME), int8=False)
     ours = embedder.embed(TEXTS)
     reference = _reference(resolve_model(BUILTIN_NAME).folder, TEXTS)
     cosine = (ours * reference).sum(axis=1)
@@ -62,7 +62,7 @@ def test_other_encoders_from_a_folder_match_the_reference(
     tiny_encoders: dict[str, Path], kind: str
 ) -> None:
     folder = tiny_encoders[kind]
-    embedder = load_embedder(resolve_model(str(folder)))
+    embedder = load_embedder(resolve_model(str(folder)), int8=False)
     texts = TEXTS[:4]
     cosine = (embedder.embed(texts) * _reference(folder, texts)).sum(axis=1)
     assert embedder.dim == 32
@@ -70,7 +70,18 @@ def test_other_encoders_from_a_folder_match_the_reference(
     assert cosine.min() > 0.999, cosine
 
 
+@pytest.mark.parametrize("model", ["builtin", "bert", "xlm-roberta"])
+def test_int8_vectors_stay_close_to_float32(tiny_encoders: dict[str, Path], model: str) -> None:
+    spec = BUILTIN_NAME if model == "builtin" else str(tiny_encoders[model])
+    int8 = load_embedder(resolve_model(spec), int8=True).embed(TEXTS)
+    float32 = load_embedder(resolve_model(spec), int8=False).embed(TEXTS)
+    cosine = (int8 * float32).sum(axis=1)
+    assert cosine.min() > 0.96 and cosine.mean() > 0.98, cosine
+    assert not np.array_equal(int8, float32)  # really the int8 graph
+
+
 def test_batches_do_not_change_a_texts_vector() -> None:
+    # The default (int8) graph quantizes with fixed, calibrated scales, not per batch.
     embedder = load_embedder(resolve_model(BUILTIN_NAME))
     alone = embedder.embed([TEXTS[0]])
     together = embedder.embed(TEXTS)
