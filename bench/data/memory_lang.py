@@ -21,6 +21,9 @@ class Say:
     reply: str | None = None
     companion: bool = False
     """Said by the companion (the second speaker) instead of the user."""
+    prompt: str | None = None
+    """The other speaker's question right before it: the statement is a short answer that
+    means little on its own ("Torn meniscus, six weeks of physio.")."""
 
 
 @dataclass(frozen=True)
@@ -65,6 +68,11 @@ def multi(first: str, second: str, question: str) -> Fact:
 def temporal(text: str, day: str, decoy: str, decoy_day: str, question: str) -> Fact:
     """An event on `day` and a look-alike on `decoy_day`; the question names the day."""
     return Fact("temporal", (Say(text, day), Say(decoy, decoy_day, evidence=False)), question)
+
+
+def answer(prompt: str, text: str, question: str) -> Fact:
+    """A fact given as a short answer to the companion's question (`prompt`)."""
+    return Fact("answer", (Say(text, prompt=prompt),), question)
 
 
 def update(old: str, new: str, question: str) -> Fact:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from memory_lang import Language, multi, single, temporal, update
+from memory_lang import Language, answer, multi, single, temporal, update
 
 ENGLISH = Language(
     code="en",
@@ -232,6 +232,31 @@ ENGLISH = Language(
             "My manager at the hospital is called Priya.",
             "Priya left, my new boss is a guy named Marcus.",
             "Who is my current boss?",
+        ),
+        answer(
+            "What did the doctor say about your knee?",
+            "Torn meniscus. Six weeks of physio, no running.",
+            "What is wrong with my knee?",
+        ),
+        answer(
+            "Which city did they pick for the conference in the end?",
+            "Montreal! Flights were cheaper than Boston.",
+            "Where is the work conference I'm going to?",
+        ),
+        answer(
+            "What instrument is your niece learning now?",
+            "The cello, she practises every evening.",
+            "What does my niece play?",
+        ),
+        answer(
+            "How did the pub quiz go last night?",
+            "We won, by two points!",
+            "How did my team do at the quiz?",
+        ),
+        answer(
+            "What are you bringing to Hana's party?",
+            "A big tray of lemon bars.",
+            "What am I making for my sister's party?",
         ),
     ],
 )

@@ -15,7 +15,10 @@ over ~14 months: `--sessions` conversations of 25-35 turns of small talk built f
 - temporal: an event on a date and a look-alike on another; the question names the date
   ("on Valentine's Day", "去年夏天", "지난달"); only the first is evidence;
 - update: a fact and, later, its change; the question asks for the current one (evidence:
-  the later statement).
+  the later statement);
+- answer (English): a short answer to the companion's question just before it ("Torn meniscus.
+  Six weeks of physio." after "What did the doctor say about your knee?"): the question's
+  words are in the message before the evidence.
 """
 
 from __future__ import annotations
@@ -99,7 +102,11 @@ def generate(seed: int = 7, sessions: int = 24) -> tuple[list[dict], list[dict]]
                         say.reply or rng.choice(language.fact_reply),
                         (fact_number, say),
                     )
-                turns.insert(rng.randrange(len(turns) + 1), turn)
+                at = rng.randrange(len(turns) + 1)
+                turns.insert(at, turn)
+                if say.prompt:  # the companion asks in the turn before
+                    user = _fill(rng.choice(language.filler_user), language.slots, rng)
+                    turns.insert(at, (user, say.prompt, None))
             clock = datetime.combine(day, datetime.min.time(), UTC) + timedelta(
                 hours=rng.randint(8, 21), minutes=rng.randrange(60)
             )

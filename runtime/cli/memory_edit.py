@@ -19,6 +19,9 @@ from runtime.errors import UsageError
 from runtime.store import TranscriptStore
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from runtime.companion import CoreMemory
     from runtime.memory.core import CoreMemories
 
 PIN_LABEL = "pinned"
@@ -33,6 +36,16 @@ def _core(ctx: CliContext, entry: CompanionEntry, store: TranscriptStore) -> Cor
     from runtime.memory.core import CoreMemories
 
     return CoreMemories(CompanionRegistry(ctx.home), entry, store)
+
+
+def _change_core(
+    ctx: CliContext, companion_name: str | None, change: Callable[[CoreMemories], CoreMemory]
+) -> None:
+    """Apply `change` to the companion's core memories and show the block it left."""
+    entry = resolve(ctx, companion_name)
+    with TranscriptStore.open(entry.paths.transcript) as store:
+        block = change(_core(ctx, entry, store))
+    click.echo(f"core memory '{block.label}': {len(block.text)}/{block.limit} characters")
 
 
 @click.command("add")
@@ -52,10 +65,7 @@ def add(ctx: CliContext, text: str, label: str | None, limit: int | None,
             item = mem.remember(text)
         click.echo(f"remembered as {item.id}")
         return
-    entry = resolve(ctx, companion_name)
-    with TranscriptStore.open(entry.paths.transcript) as store:
-        block = _core(ctx, entry, store).add(label, text, limit)
-    click.echo(f"core memory '{block.label}': {len(block.text)}/{block.limit} characters")
+    _change_core(ctx, companion_name, lambda core: core.add(label, text, limit))
 
 
 @click.command("edit")
@@ -80,10 +90,7 @@ def edit(ctx: CliContext, target: str, text: str | None, limit: int | None,
             mem.edit_memory(int(target.partition(":")[2]), text)
         click.echo(f"edited {target}")
         return
-    entry = resolve(ctx, companion_name)
-    with TranscriptStore.open(entry.paths.transcript) as store:
-        block = _core(ctx, entry, store).edit(target, text, limit)
-    click.echo(f"core memory '{block.label}': {len(block.text)}/{block.limit} characters")
+    _change_core(ctx, companion_name, lambda core: core.edit(target, text, limit))
 
 
 @click.command("pin")

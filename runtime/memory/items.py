@@ -237,27 +237,21 @@ class ItemStore:
 
     def get(self, item_ids: Sequence[str]) -> dict[str, Item]:
         """The items with these ids that exist."""
-        found: dict[str, Item] = {}
-        for start in range(0, len(item_ids), 500):
-            chunk = list(item_ids[start : start + 500])
-            marks = ",".join("?" * len(chunk))
-            rows = self.conn.execute(
-                f"SELECT {_ITEM_COLUMNS} FROM items WHERE id IN ({marks})", chunk
-            ).fetchall()
-            found.update((row[0], _item(row)) for row in rows)
-        return found
+        return {row[0]: _item(row) for row in self._rows(_ITEM_COLUMNS, item_ids)}
 
     def briefs(self, item_ids: Sequence[str]) -> dict[str, Brief]:
         """What ranking needs of each candidate, without building whole items."""
-        found: dict[str, Brief] = {}
+        rows = self._rows("id, created_at, cjk, message_ids", item_ids)
+        return {row[0]: Brief(row[1], bool(row[2]), row[3]) for row in rows}
+
+    def _rows(self, columns: str, item_ids: Sequence[str]) -> Iterator[tuple]:
+        """`columns` of the items with these ids, 500 ids per query (SQLite's variable limit)."""
         for start in range(0, len(item_ids), 500):
             chunk = list(item_ids[start : start + 500])
             marks = ",".join("?" * len(chunk))
-            rows = self.conn.execute(
-                f"SELECT id, created_at, cjk, message_ids FROM items WHERE id IN ({marks})", chunk
+            yield from self.conn.execute(
+                f"SELECT {columns} FROM items WHERE id IN ({marks})", chunk
             )
-            found.update((row[0], Brief(row[1], bool(row[2]), row[3])) for row in rows)
-        return found
 
     def vector_ids_between(self, start: float, end: float) -> list[str]:
         """The vector ids of items created in [start, end) (epoch seconds)."""

@@ -35,6 +35,24 @@ def test_a_paraphrased_question_finds_the_memory(memory, converse) -> None:
     assert "Mochi" in hits[0].item.text
 
 
+def test_a_short_answer_is_found_by_the_question_before_it(memory, converse) -> None:
+    # "Torn meniscus" says nothing of a knee: the companion's question before it does.
+    ids = converse([
+        *SMALL_TALK[:3],
+        ("I finally saw the doctor today.", "What did the doctor say about your knee?"),
+        ("Torn meniscus. Six weeks of physio.", "Oh no, that's a long time."),
+        *SMALL_TALK[3:],
+    ])  # fmt: skip
+    memory.index_new()
+    hits = memory.search("What is wrong with my knee?", 1)
+    answer = f"turn:{ids[8]}"
+    assert answer in _ids(hits)
+    found = next(hit for hit in hits if hit.item.id == answer)
+    assert found.item.message_ids == (ids[8], ids[9])  # the context is a key, not a member
+    assert "Torn meniscus" in found.item.text and "knee" not in found.item.text
+    assert [hit.item.id for hit in memory.search("meniscus physio", 1)] == [answer]
+
+
 def test_results_carry_score_and_provenance(memory, home, tmp_path) -> None:
     from runtime.importers.pipeline import ImportRequest, run_import
 
