@@ -37,7 +37,8 @@ class TrainConfig(BaseModel):
     target_vram_gb: float | None = None
     """GPU memory the preset is sized for (None: CPU)."""
     quantization: Quantization = "none"
-    """`nf4`: load the base in 4-bit NF4 with bitsandbytes (QLoRA; needs CUDA)."""
+    """`nf4`: load the base in 4-bit NF4 with bitsandbytes (QLoRA; made for CUDA, runs on the
+    CPU too with --allow-cpu-fallback, slowly)."""
     dtype: Precision = "float32"
     """Compute dtype of the base and the training (bf16 on GPUs that have it)."""
     lora_r: int = Field(8, ge=1)

@@ -59,7 +59,8 @@ PRESET_HELP = (
 @click.option(
     "--allow-cpu-fallback",
     is_flag=True,
-    help="Without CUDA/bitsandbytes, train a plain LoRA instead of failing.",
+    help="Without a CUDA GPU, train on the CPU (QLoRA if bitsandbytes is installed, else a "
+    "plain LoRA) instead of failing.",
 )
 @json_option
 @pass_context

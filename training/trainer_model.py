@@ -1,9 +1,10 @@
 """The base model a run trains on: found offline, loaded (4-bit for QLoRA), and its LoRA config.
 
 `--base` is a local Hugging Face folder or a repo id already in the local HF cache; Hearth never
-downloads here (the hub is offline, see `runtime.offline`). QLoRA needs CUDA and bitsandbytes;
-without them the run stops with a HearthError, or, with `--allow-cpu-fallback`, trains a plain
-LoRA in float32 and says so.
+downloads here (the hub is offline, see `runtime.offline`). QLoRA is meant for a CUDA GPU with
+bitsandbytes; without a GPU the run stops with a HearthError, or, with `--allow-cpu-fallback`,
+trains on the CPU in float32: still QLoRA when bitsandbytes is installed (its CPU kernels keep
+the preset's memory budget: 4-bit base, 8-bit AdamW; slow), else a plain LoRA. It says which.
 """
 
 from __future__ import annotations
@@ -63,7 +64,8 @@ def has_bitsandbytes() -> bool:
 
 
 def check_hardware(config: TrainConfig, *, allow_cpu_fallback: bool = False) -> TrainConfig:
-    """`config`, or its plain-LoRA variant when QLoRA cannot run here and that is allowed."""
+    """`config`, or its CPU variant (4-bit with bitsandbytes, else plain LoRA) when it needs a
+    GPU or bitsandbytes this machine lacks and that is allowed."""
     needs_bnb = config.quantization == "nf4" or config.optim in BNB_OPTIMIZERS
     missing = []
     if config.quantization == "nf4" and not has_cuda():
@@ -77,14 +79,20 @@ def check_hardware(config: TrainConfig, *, allow_cpu_fallback: bool = False) -> 
         raise HearthError(
             f"{what} needs {' and '.join(missing)}",
             hint="use --preset cpu-tiny, install bitsandbytes on a CUDA machine, or pass "
-            "--allow-cpu-fallback to train a plain LoRA in float32 (slow)",
+            "--allow-cpu-fallback to train on the CPU in float32 (slow)",
         )
-    log.warning("%s needs %s: training a plain LoRA instead", what, ", ".join(missing))
-    update: dict[str, Any] = {"quantization": "none"}
+    update: dict[str, Any] = {}
     if not has_cuda():
         update["dtype"] = "float32"
-    if config.optim in BNB_OPTIMIZERS and not has_bitsandbytes():
-        update["optim"] = "adamw_torch"
+        if config.optim.startswith("paged_adamw_8bit"):  # paging is a GPU feature
+            update["optim"] = "adamw_8bit"
+    if has_bitsandbytes():
+        log.warning("%s needs %s: training on the CPU, still 4-bit (slow)", what, missing[0])
+    else:
+        log.warning("%s needs %s: training a plain LoRA instead", what, ", ".join(missing))
+        update["quantization"] = "none"
+        if config.optim in BNB_OPTIMIZERS:
+            update["optim"] = "adamw_torch"
     return config.model_copy(update=update)
 
 
@@ -115,7 +123,8 @@ def load_tokenizer(path: Path) -> PreTrainedTokenizerBase:
 
 
 def load_model(path: Path, config: TrainConfig) -> PreTrainedModel:
-    """The base model in the config's dtype, or 4-bit NF4 on this process's GPU for QLoRA."""
+    """The base model in the config's dtype, or 4-bit NF4 for QLoRA (on this process's GPU, or
+    the CPU when there is none)."""
     import torch
     from transformers import AutoModelForCausalLM
 
@@ -132,7 +141,7 @@ def load_model(path: Path, config: TrainConfig) -> PreTrainedModel:
             bnb_4bit_use_double_quant=True,
         )
         # One whole copy per process: `accelerate launch` runs data parallel.
-        kwargs["device_map"] = {"": PartialState().local_process_index}
+        kwargs["device_map"] = {"": PartialState().local_process_index if has_cuda() else "cpu"}
     try:
         model = AutoModelForCausalLM.from_pretrained(path, **kwargs)
     except (OSError, ValueError) as exc:

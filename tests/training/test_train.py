@@ -181,7 +181,7 @@ def make_companion(run_cli) -> None:
     assert result.exit_code == 0, result.output
 
 
-def test_cli_qlora_preset_falls_back_on_cpu_when_asked(
+def test_cli_qlora_preset_trains_4bit_on_cpu_when_asked(
     run_cli, tiny_models, isolated_home, tmp_path
 ):
     from runtime.companions import CompanionRegistry
@@ -200,14 +200,21 @@ def test_cli_qlora_preset_falls_back_on_cpu_when_asked(
     refused = run_cli(*args)
     assert refused.exit_code == 1
     assert "needs a CUDA GPU" in refused.output and "--allow-cpu-fallback" in refused.output
+    # bitsandbytes (in the train extra) runs NF4 and 8-bit AdamW on the CPU: real QLoRA, and
+    # its adapter exports and loads in llama.cpp like any other.
     result = run_cli(*args, "--allow-cpu-fallback", "--json")
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout)
-    assert summary["steps"] == 2 and summary["quantization"] == "none"
+    assert summary["steps"] == 2 and summary["quantization"] == "nf4"
     run_dir = paths.latest_run()
     config_saved = json.loads((run_dir / "config.json").read_text())
     assert config_saved["preset"] == "12gb" and config_saved["gradient_checkpointing"]
     assert config_saved["lora_r"] == 16 and config_saved["max_length"] == 128
+    assert (config_saved["optim"], config_saved["dtype"]) == ("adamw_8bit", "float32")
+    exported = run_cli("train", "export", "--companion", "Mira", "--base-gguf",
+                       str(tiny_models.gguf_f16), "--json")  # fmt: skip
+    assert exported.exit_code == 0, exported.output
+    assert Path(json.loads(exported.stdout)["adapter"]).stat().st_size > 0
 
 
 def test_cli_errors_have_hints(run_cli, tiny_models):

@@ -57,7 +57,7 @@ def test_unknown_preset():
     assert "cpu-tiny" in caught.value.hint
 
 
-def test_qlora_without_cuda_is_refused_or_falls_back(monkeypatch):
+def test_qlora_without_cuda_is_refused_or_runs_on_the_cpu(monkeypatch):
     from training import trainer_model
 
     monkeypatch.setattr(trainer_model, "has_cuda", lambda: False)
@@ -73,6 +73,11 @@ def test_qlora_without_cuda_is_refused_or_falls_back(monkeypatch):
     )
     assert fallback.lora_r == 16 and fallback.gradient_checkpointing
     assert trainer_model.check_hardware(TrainConfig()) == TrainConfig()
+    monkeypatch.setattr(trainer_model, "has_bitsandbytes", lambda: True)
+    with pytest.raises(HearthError, match=r"needs a CUDA GPU$"):
+        trainer_model.check_hardware(config)
+    on_cpu = trainer_model.check_hardware(config, allow_cpu_fallback=True)
+    assert (on_cpu.quantization, on_cpu.dtype, on_cpu.optim) == ("nf4", "float32", "adamw_8bit")
 
 
 def test_base_repo_id_only_from_the_local_cache(tmp_path, monkeypatch):
