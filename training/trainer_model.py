@@ -22,6 +22,9 @@ if TYPE_CHECKING:
     from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 log = logging.getLogger(__name__)
+# bitsandbytes' CPU backend asks, at import, for an optional kernel from the Hugging Face hub and
+# warns "pip install kernels" when it is absent: Hearth trains offline, the built-in kernel runs.
+logging.getLogger("bitsandbytes.backends.cpu.ops").setLevel(logging.ERROR)
 BNB_OPTIMIZERS = ("paged_adamw_8bit", "adamw_8bit", "paged_adamw_32bit", "adamw_bnb_8bit")
 
 
