@@ -5,9 +5,13 @@
 
 CPU (default): random-weight Llamas — the tiny test model's shape (hidden 256, 2 layers) and a
 ≈100M one (hidden 768, 12 layers, vocab 8192) — each trained with LoRA (the cpu-tiny preset's
-r=8, all linear layers) and with a full fine-tune, same batch and length, AdamW. Each case runs
-in its own process, so its peak RSS (`ru_maxrss`) is its own; the table shows tokens/s, peak RSS,
-and what training added over the loaded model. Ratios: LoRA / full.
+r=8, all linear layers), with QLoRA (the same LoRA over the base loaded in 4-bit NF4 by Hearth's
+loader, bitsandbytes' CPU kernels) and with a full fine-tune, same batch and length, AdamW. Each
+case loads the same saved random model as `hearth train` loads a base and runs in its own
+process, so its peak RSS (`ru_maxrss`) is its own; the table shows tokens/s, peak RSS, and what
+training added over the loaded model (the weights file is memory-mapped: float32 weights count
+once touched). Ratios: LoRA / full, QLoRA / LoRA. On the CPU, 4-bit is for fitting a model that
+does not fit in float32, not for speed: bitsandbytes dequantizes each layer on the fly.
 
 `--gpu-8b`: a random-weight model of Llama-3-8B's exact architecture, saved once (bf16) and
 loaded in 4-bit NF4 (the 12gb preset: QLoRA r=16, bf16, gradient checkpointing, 8-bit paged
@@ -79,7 +83,7 @@ def train_steps(model, preset: str, method: str, batch: int, seq_len: int, steps
     from training.trainer_model import lora_config
 
     config = resolve_config(preset)
-    if method == "lora":
+    if method in ("lora", "qlora"):
         from peft import get_peft_model
 
         model = get_peft_model(model, lora_config(config))
@@ -116,12 +120,26 @@ def train_steps(model, preset: str, method: str, batch: int, seq_len: int, steps
     return batch * seq_len * steps / timed, trainable
 
 
+def load_base(path: str, method: str):
+    """The saved random model at `path`, loaded as `hearth train` loads a base: float32, or NF4
+    for QLoRA."""
+    from peft import prepare_model_for_kbit_training
+
+    from training.presets import resolve_config
+    from training.trainer_model import load_model
+
+    if method != "qlora":
+        return load_model(Path(path), resolve_config("cpu-tiny"))
+    config = resolve_config("cpu-tiny").model_copy(update={"quantization": "nf4"})
+    return prepare_model_for_kbit_training(load_model(Path(path), config), False)
+
+
 def worker(spec: dict[str, Any]) -> dict[str, Any]:
     """One CPU case in this process: build, train, report."""
     import torch
 
     torch.set_num_threads(spec["threads"])
-    model = build_model(SHAPES[spec["model"]])
+    model = load_base(spec["path"], spec["method"])
     loaded = rss_bytes()
     total = sum(p.numel() for p in model.parameters())
     tokens_per_second, trainable = train_steps(
@@ -265,11 +283,14 @@ def main(argv: list[str] | None = None) -> None:
         print(json.dumps(worker(json.loads(args.worker))))
         return
     cases = []
-    for name in args.models.split(","):
-        for method in ("lora", "full"):
-            spec = {"model": name, "method": method, "batch": args.batch, "seq_len": args.seq_len}
-            spec |= {"steps": args.steps, "threads": args.threads}
-            cases.append(run_case(spec))
+    with tempfile.TemporaryDirectory(prefix="hearth-train-bench-") as saved:
+        for name in args.models.split(","):
+            path = Path(saved) / name  # every case loads this random model as training does
+            build_model(SHAPES[name]).save_pretrained(path)
+            for method in ("lora", "qlora", "full"):
+                spec = {"model": name, "method": method, "batch": args.batch}
+                spec |= {"seq_len": args.seq_len, "steps": args.steps, "threads": args.threads}
+                cases.append(run_case(spec | {"path": str(path)}))
     print(f"T1 training cost — CPU, batch {args.batch} × {args.seq_len} tokens, "
           f"{args.steps} timed steps, {args.threads} thread(s), fp32 AdamW")  # fmt: skip
     print(f"{'model':<11} {'method':<5} {'params':>9} {'trainable':>10} {'tok/s':>8} "
@@ -280,17 +301,23 @@ def main(argv: list[str] | None = None) -> None:
               f"{case['peak_rss_mb']:>7} MB {case['training_added_mb']:>5} MB")  # fmt: skip
     ratios = {}
     for name in args.models.split(","):
-        lora, full = (next(c for c in cases if c["model"] == name and c["method"] == m)
-                      for m in ("lora", "full"))  # fmt: skip
+        lora, qlora, full = (next(c for c in cases if c["model"] == name and c["method"] == m)
+                             for m in ("lora", "qlora", "full"))  # fmt: skip
         ratios[name] = {
             "tokens_per_second_lora_over_full": round(
                 lora["tokens_per_second"] / full["tokens_per_second"], 2),
             "added_memory_lora_over_full": round(
                 lora["training_added_mb"] / max(full["training_added_mb"], 1), 2),
+            "tokens_per_second_qlora_over_lora": round(
+                qlora["tokens_per_second"] / lora["tokens_per_second"], 2),
+            "peak_memory_qlora_over_lora": round(
+                qlora["peak_rss_mb"] / max(lora["peak_rss_mb"], 1), 2),
         }  # fmt: skip
         ratio = ratios[name]
         print(f"{name}: LoRA / full tokens/s {ratio['tokens_per_second_lora_over_full']}, "
-              f"memory added by training {ratio['added_memory_lora_over_full']}")  # fmt: skip
+              f"memory added by training {ratio['added_memory_lora_over_full']}; QLoRA / LoRA "
+              f"tokens/s {ratio['tokens_per_second_qlora_over_lora']}, peak RSS "
+              f"{ratio['peak_memory_qlora_over_lora']}")  # fmt: skip
     estimate = estimate_qlora()
     print(f"ESTIMATE (not measured): 8B QLoRA, 12gb preset, 2048 tokens → "
           f"{estimate['peak_gb']} GB peak VRAM (goal ≤ 12 GB)")  # fmt: skip
