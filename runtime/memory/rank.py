@@ -7,7 +7,8 @@ they say when, not what; a BM25 search within the time added nothing on the benc
 The candidates are fused by weighted reciprocal rank
 (score = Σ weight / (k + rank)), which needs no calibration between cosine and BM25 scores.
 Then time: memories inside the named period get a boost, and a small recency term breaks near
-ties in favour of what is newer (of two facts the later is usually the true one). Last,
+ties in favour of what is newer (of two facts the later is usually the true one); ten times
+stronger when the query asks how things are now ("Who is my boss now?"). Last,
 maximal marginal relevance picks the results one by one and drops near-duplicates, so ten
 results are ten different memories.
 
@@ -29,6 +30,7 @@ from typing import TYPE_CHECKING
 from runtime.memory.items import item_id_of
 from runtime.memory.language import CJK_SHARE, cjk_share
 from runtime.memory.timeq import Period, find_period
+from runtime.memory.timewords import CURRENT_STATE
 
 if TYPE_CHECKING:
     from runtime.memory.embedder import Embedder
@@ -55,6 +57,10 @@ class RankSettings:
     time_boost: float = 1.0
     """Added to the score multiplier of memories inside the period the query names."""
     recency_weight: float = 0.03
+    current_recency_weight: float = 0.3
+    """Recency weight for a query that asks how things are now (`timewords.CURRENT_STATE`):
+    the newer of two facts on a topic is the answer. On the benchmark's changed-fact questions
+    (all asked with "now", "现在", "요즘", …) recall@10 0.53 → 0.60 (0.3), 0.60 (1.0)."""
     recency_half_life_days: float = 180.0
     mmr_lambda: float = 0.9
     duplicate_similarity: float = 0.92
@@ -185,6 +191,9 @@ class Ranker:
         query_cjk = cjk_share(query) > CJK_SHARE
         multilingual = self.embedder.info.multilingual
         span = period.epoch() if period is not None else None
+        recency = settings.recency_weight
+        if CURRENT_STATE.search(query):
+            recency = settings.current_recency_weight
         scored: list[_Candidate] = []
         for item_id, candidate in candidates.items():
             brief = briefs.get(item_id)
@@ -200,7 +209,7 @@ class Ranker:
             if span is not None and span[0] <= brief.created_at < span[1]:
                 factor += settings.time_boost
             age_days = max(0.0, (now.timestamp() - brief.created_at) / 86400)
-            factor += settings.recency_weight * 0.5 ** (age_days / settings.recency_half_life_days)
+            factor += recency * 0.5 ** (age_days / settings.recency_half_life_days)
             candidate.score = (dense + candidate.keyword + candidate.timely) * factor
             if candidate.score > 0:
                 scored.append(candidate)

@@ -203,3 +203,13 @@ def is_month_context(match: re.Match[str]) -> bool:
     """A month name that is surely a month: unambiguous, or with a preposition or a year."""
     name = match.group("m").lower()
     return name not in _AMBIGUOUS_MONTHS or bool(match.group("pre") or match.group("y"))
+
+
+CURRENT_STATE = re.compile(
+    r"\b(?:now|right now|currently|current|these days|nowadays|at the moment|anymore|any more"
+    r"|latest|sekarang|saat ini|kini|terkini)\b"
+    r"|现在|目前|如今|現在|今(?![日年月週回度朝晩夜])|지금|요즘|현재",
+    re.IGNORECASE,
+)
+"""Words that ask for how things are now ("Who is my boss now?", "我现在…", "요즘…"): of two
+memories on the topic, the newer is the answer."""

@@ -110,6 +110,22 @@ def test_time_words_prefer_the_right_period(memory, converse) -> None:
     assert first("Apa yang aku masak bulan lalu?") == f"turn:{valentine[0]}"
 
 
+def test_asking_how_things_are_now_prefers_the_newer_fact(memory, converse) -> None:
+    old = converse(
+        [("My boss at the hospital is called Priya.", "Noted!"), *SMALL_TALK[:3]],
+        at=datetime(2024, 2, 1, 9, tzinfo=UTC),
+    )
+    new = converse(
+        [("Priya left, my boss is a guy named Marcus.", "Oh!"), *SMALL_TALK[3:]],
+        at=datetime(2025, 3, 1, 9, tzinfo=UTC),
+    )
+    memory.index_new()
+    first = lambda q: memory.search(q, 2)[0].item.id  # noqa: E731
+    assert first("Who is my boss at the hospital?") == f"turn:{old[0]}"  # closer in words
+    assert first("Who is my boss at the hospital now?") == f"turn:{new[0]}"
+    assert first("Who is my boss at the hospital these days?") == f"turn:{new[0]}"
+
+
 def test_turns_in_the_prompt_window_are_skipped(memory, converse) -> None:
     ids = converse([("My favourite colour is teal.", "Noted!"), *SMALL_TALK])
     memory.index_new()

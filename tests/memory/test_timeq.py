@@ -53,3 +53,23 @@ def test_periods(query: str, start: date, end: date) -> None:
 )
 def test_no_period(query: str) -> None:
     assert find_period(query, NOW) is None
+
+
+@pytest.mark.parametrize(
+    ("query", "asks_now"),
+    [
+        ("Who is my boss now?", True),
+        ("What is my diet at the moment?", True),
+        ("我现在的上司是谁？", True),
+        ("요즘 내 식단은 어때?", True),
+        ("Siapa atasanku yang sekarang?", True),
+        ("さくらは今どの街に住んでる？", True),
+        ("Who was my boss in 2023?", False),
+        ("今日は何を食べた？", False),  # 今日 is "today", a period, not "now"
+        ("What do I know about Lisbon?", False),  # "know" holds "now" only as letters
+    ],
+)
+def test_words_asking_how_things_are_now(query: str, asks_now: bool) -> None:
+    from runtime.memory.timewords import CURRENT_STATE
+
+    assert bool(CURRENT_STATE.search(query)) is asks_now
