@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from runtime.memory.errors import REBUILD_HINT, MemoryIndexError
+from runtime.memory.exact import LIMIT as EXACT_LIMIT
+from runtime.memory.exact import ExactVectors
 
 if TYPE_CHECKING:
     import numpy as np
@@ -82,12 +84,17 @@ def _embedding_function_class() -> type:
 class VectorIndex:
     """A companion's Chroma collection. Open with `VectorIndex.open`."""
 
-    def __init__(self, client: Any, collection: Any) -> None:
+    def __init__(self, client: Any, collection: Any, dim: int) -> None:
         """Use `open`."""
+        self._dim = dim
         self._client = client
         self._collection = collection
         self._batch = max(1, min(5000, int(client.get_max_batch_size())))
         self._count: int | None = None  # Chroma's count() costs ~2 ms: asked once per change
+        self._exact: ExactVectors | None = None
+        """All vectors in RAM while there are at most EXACT_LIMIT (see `exact`); loaded at the
+        first query, then kept in step with upserts and deletes."""
+        self._exact_tried = False
 
     @classmethod
     def open(cls, directory: Path, embedder: Embedder) -> VectorIndex:
@@ -129,7 +136,7 @@ class VectorIndex:
                 f"{stored.get('embedding_name')!r}, not {embedder.info.name!r}",
                 hint=REBUILD_HINT,
             )
-        return cls(client, collection)
+        return cls(client, collection, embedder.dim)
 
     def close(self) -> None:
         """Release chromadb's system for this directory (it keeps one per path per process)."""
@@ -146,6 +153,10 @@ class VectorIndex:
     ) -> None:
         """Add or replace vectors, with the time and kind Chroma may filter on."""
         self._count = None
+        if self._exact is not None:
+            self._exact.upsert(ids, vectors)
+            if len(self._exact) > EXACT_LIMIT:  # grown out of RAM's share: the graph from now
+                self._exact = None
         for start in range(0, len(ids), self._batch):
             end = start + self._batch
             self._collection.upsert(
@@ -160,6 +171,8 @@ class VectorIndex:
     def delete(self, ids: Sequence[str]) -> None:
         """Remove vectors (unknown ids are ignored)."""
         self._count = None
+        if self._exact is not None:
+            self._exact.delete(ids)
         for start in range(0, len(ids), self._batch):
             self._collection.delete(ids=list(ids[start : start + self._batch]))
 
@@ -168,11 +181,27 @@ class VectorIndex:
         total = self.count()
         if total == 0:
             return []
+        exact = self._exact_vectors(total)
+        if exact is not None:
+            return exact.nearest(vector, n)
         result = self._collection.query(
             query_embeddings=vector.reshape(1, -1), n_results=min(n, total), include=["distances"]
         )
         ids, distances = result["ids"][0], result["distances"][0]
         return [(i, 1.0 - float(d)) for i, d in zip(ids, distances, strict=True)]
+
+    def _exact_vectors(self, total: int) -> ExactVectors | None:
+        """The in-RAM copy, loaded from Chroma on first use when the collection is small."""
+        if self._exact is None and not self._exact_tried and total <= EXACT_LIMIT:
+            self._exact_tried = True
+            import numpy as np
+
+            found = self._collection.get(include=["embeddings"])
+            vectors = np.asarray(found["embeddings"], dtype=np.float32).reshape(
+                len(found["ids"]), -1
+            )
+            self._exact = ExactVectors(found["ids"], vectors, self._dim)
+        return self._exact
 
     def query_among(
         self, vector: np.ndarray, n: int, ids: Sequence[str]

@@ -1,0 +1,93 @@
+"""Exact nearest-vector search while a companion's memory is small enough to hold in RAM.
+
+Chroma's HNSW graph is approximate, and on conversation memory it can fail badly: many identical
+vectors ("Sam: ok", the same greeting every day) and tight clusters of another script crowd a
+node's neighbour lists, and a query can get stuck among them. Measured on the recall benchmark
+(9,224 vectors): HNSW's top 200 shared 94-96 % with the exact top 200 on average, but under 10 %
+for some questions ("What is wrong with my knee?": best cosine found 0.09, true best 0.57), and
+differed from one index build to the next (dense recall@10 0.39-0.45 over runs). Raising
+ef_search to 512 or max_neighbors to 32 did not cure it. Exact search (one matrix product) gave
+0.467, every run.
+
+So up to LIMIT vectors (~77 MB of float32) `VectorIndex` answers from this copy, kept in step
+with every upsert and delete; above it, from Chroma's graph.
+
+numpy's OpenBLAS runs that product on every core and its threads then spin, waiting for more,
+while onnxruntime embeds the next query on the same two cores: queries took 21.5 ms instead of
+10.4 ms. BLAS is therefore kept to one thread in a process that searches this way (nothing else
+in the runtime needs more: the embedder is onnxruntime, training is torch's own threads).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+LIMIT = 50_000
+"""Most vectors kept for exact search (~2-4 ms per query at the limit on two cores)."""
+_blas_limited = False
+
+
+def _single_thread_blas() -> None:
+    global _blas_limited
+    if not _blas_limited:
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(limits=1, user_api="blas")  # for the rest of the process
+        _blas_limited = True
+
+
+class ExactVectors:
+    """Every vector of a collection, by id, in one float32 matrix."""
+
+    def __init__(self, ids: Sequence[str], vectors: np.ndarray, dim: int) -> None:
+        """Start from the collection's current `ids` and their `vectors` ([n, dim])."""
+        _single_thread_blas()
+        self._ids: list[str] = list(ids)
+        self._row = {vector_id: row for row, vector_id in enumerate(self._ids)}
+        self._matrix = np.zeros((max(1024, len(self._ids)), dim), dtype=np.float32)
+        if self._ids:
+            self._matrix[: len(self._ids)] = vectors
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    def upsert(self, ids: Sequence[str], vectors: np.ndarray) -> None:
+        """Add or replace vectors."""
+        for vector_id, vector in zip(ids, vectors, strict=True):
+            row = self._row.get(vector_id)
+            if row is None:
+                row = len(self._ids)
+                if row == len(self._matrix):  # grow by half: amortised appends
+                    grown = np.zeros((row + row // 2, self._matrix.shape[1]), dtype=np.float32)
+                    grown[:row] = self._matrix
+                    self._matrix = grown
+                self._ids.append(vector_id)
+                self._row[vector_id] = row
+            self._matrix[row] = vector
+
+    def delete(self, ids: Sequence[str]) -> None:
+        """Remove vectors (unknown ids are ignored): the last row moves into each gap."""
+        for vector_id in ids:
+            row = self._row.pop(vector_id, None)
+            if row is None:
+                continue
+            last = len(self._ids) - 1
+            if row != last:
+                moved = self._ids[last]
+                self._ids[row] = moved
+                self._row[moved] = row
+                self._matrix[row] = self._matrix[last]
+            self._ids.pop()
+
+    def nearest(self, vector: np.ndarray, n: int) -> list[tuple[str, float]]:
+        """The `n` most similar vectors (cosine: all are unit length), best first; ties by id."""
+        count = len(self._ids)
+        if count == 0 or n <= 0:
+            return []
+        scores = self._matrix[:count] @ vector.astype(np.float32)
+        n = min(n, count)
+        top = np.argpartition(-scores, n - 1)[:n] if n < count else np.arange(count)
+        order = sorted(top, key=lambda row: (-scores[row], self._ids[row]))
+        return [(self._ids[row], float(scores[row])) for row in order]

@@ -1,0 +1,85 @@
+"""Exact vector search for small memories: the in-RAM copy follows every change, answers like a
+brute-force search, and gives way to Chroma's graph past its limit."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from runtime.memory import exact as exact_module
+from runtime.memory.exact import ExactVectors
+
+
+def _unit(rng: np.random.Generator, n: int, dim: int = 8) -> np.ndarray:
+    vectors = rng.normal(size=(n, dim)).astype(np.float32)
+    return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+
+def _brute(ids: list[str], vectors: np.ndarray, query: np.ndarray, n: int) -> list[str]:
+    scores = vectors @ query
+    return [ids[i] for i in sorted(range(len(ids)), key=lambda i: (-scores[i], ids[i]))[:n]]
+
+
+def test_follows_upserts_and_deletes() -> None:
+    rng = np.random.default_rng(1)
+    live: dict[str, np.ndarray] = {}
+    store = ExactVectors([], np.zeros((0, 8), np.float32), 8)
+    for step in range(30):  # grows past its first 1024 rows, replaces, deletes from the middle
+        ids = [f"v{step}-{i}" for i in range(100)]
+        vectors = _unit(rng, 100)
+        store.upsert(ids, vectors)
+        live.update(zip(ids, vectors, strict=True))
+        replaced = [f"v{step}-{i}" for i in range(0, 100, 7)]
+        fresh = _unit(rng, len(replaced))
+        store.upsert(replaced, fresh)
+        live.update(zip(replaced, fresh, strict=True))
+        gone = [f"v{step}-{i}" for i in range(3, 100, 5)] + ["never-there"]
+        store.delete(gone)
+        for vector_id in gone:
+            live.pop(vector_id, None)
+    assert len(store) == len(live)
+    ids = sorted(live)
+    matrix = np.stack([live[i] for i in ids])
+    for query in _unit(rng, 5):
+        found = store.nearest(query, 10)
+        assert [i for i, _ in found] == _brute(ids, matrix, query, 10)
+        assert found[0][1] == pytest.approx(float(live[found[0][0]] @ query), abs=1e-6)
+    assert len(store.nearest(_unit(rng, 1)[0], 10**6)) == len(live)
+
+
+def test_the_index_answers_exactly_then_from_the_graph_past_the_limit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from runtime.memory.embedder import BUILTIN_NAME, load_embedder, resolve_model
+    from runtime.memory.vectors import VectorIndex
+
+    embedder = load_embedder(resolve_model(BUILTIN_NAME))
+    rng = np.random.default_rng(2)
+    vectors = _unit(rng, 300, embedder.dim)
+    ids = [f"turn:{i}" for i in range(300)]
+    index = VectorIndex.open(tmp_path / "vectors", embedder)
+    try:
+        index.upsert(ids[:200], vectors[:200], [0.0] * 200, ["episodic"] * 200)
+        query = vectors[150] * 0.6 + vectors[250] * 0.8
+        query /= np.linalg.norm(query)
+        assert [i for i, _ in index.query(query, 5)] == _brute(ids[:200], vectors[:200], query, 5)
+        # Changes after the copy was loaded reach it: the new best is found, the deleted is not.
+        index.upsert(ids[200:], vectors[200:], [0.0] * 100, ["episodic"] * 100)
+        index.delete(["turn:150"])
+        remaining = [i for i in ids if i != "turn:150"]
+        matrix = np.stack([vectors[int(i.split(":")[1])] for i in remaining])
+        assert [i for i, _ in index.query(query, 5)] == _brute(remaining, matrix, query, 5)
+        assert index.query(query, 1)[0][0] == "turn:250"
+        # Past the limit the copy is dropped and Chroma's graph answers (same best here).
+        monkeypatch.setattr("runtime.memory.vectors.EXACT_LIMIT", 299)
+        index.upsert(["turn:300"], _unit(rng, 1, embedder.dim), [0.0], ["episodic"])
+        assert index._exact is None
+        assert index.query(query, 1)[0][0] == "turn:250"
+    finally:
+        index.close()
+
+
+def test_limit_is_a_few_tens_of_megabytes() -> None:
+    assert exact_module.LIMIT * 384 * 4 <= 80 * 2**20
