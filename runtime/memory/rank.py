@@ -1,7 +1,8 @@
 """Hybrid ranking: meaning (vectors) and words (BM25) fused, time-aware, de-duplicated.
 
-For a query, each side proposes candidates: the nearest vectors in Chroma and the best BM25
-matches in SQLite FTS5, and, when the query names a time ("last summer", "去年六月"), the
+For a query, each side proposes candidates: the nearest vectors (compared exactly while the
+memory is small, from Chroma's graph beyond: see `exact`) and the best BM25 matches in SQLite
+FTS5, and, when the query names a time ("last summer", "去年六月"), the
 nearest vectors within that time too (the time words themselves are left out of the search:
 they say when, not what; a BM25 search within the time added nothing on the benchmark).
 The candidates are fused by weighted reciprocal rank
