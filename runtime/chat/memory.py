@@ -78,7 +78,13 @@ class ChatMemory:
         from runtime.memory import open_memory
 
         try:
-            self._memory = open_memory(entry, model_dirs=model_dirs, user_name=user_name)
+            memory = open_memory(entry, model_dirs=model_dirs, user_name=user_name)
+            try:
+                memory.warm()
+            except BaseException:
+                memory.close()  # its lock and files, before falling back
+                raise
+            self._memory = memory
         except HearthError as exc:
             log.warning("long-term memory is off (%s); keyword search instead", type(exc).__name__)
             hint = f"{exc.hint}; {FALLBACK_HINT}" if exc.hint else FALLBACK_HINT

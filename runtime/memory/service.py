@@ -202,6 +202,11 @@ class CompanionMemory:
             self.indexer.remove([h.item.id for h in hits if h.item.message_ids[:1] in gone])
         return hits
 
+    def warm(self) -> None:
+        """Do now the loading the first search would do (a chat opens memory in the background:
+        its first turn should not wait)."""
+        self.vectors.warm()
+
     def retriever(self) -> Any:
         """A `runtime.retrieval.Retriever` over this memory, for prompt assembly."""
         from runtime.memory.retriever import MemoryRetriever

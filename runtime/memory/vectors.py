@@ -190,6 +190,11 @@ class VectorIndex:
         ids, distances = result["ids"][0], result["distances"][0]
         return [(i, 1.0 - float(d)) for i, d in zip(ids, distances, strict=True)]
 
+    def warm(self) -> None:
+        """Load the exact-search copy now (~0.5 s per 10,000 vectors) rather than in the first
+        query."""
+        self._exact_vectors(self.count())
+
     def _exact_vectors(self, total: int) -> ExactVectors | None:
         """The in-RAM copy, loaded from Chroma on first use when the collection is small."""
         if self._exact is None and not self._exact_tried and total <= EXACT_LIMIT:
@@ -197,9 +202,8 @@ class VectorIndex:
             import numpy as np
 
             found = self._collection.get(include=["embeddings"])
-            vectors = np.asarray(found["embeddings"], dtype=np.float32).reshape(
-                len(found["ids"]), -1
-            )
+            vectors = np.asarray(found["embeddings"], dtype=np.float32)
+            vectors = vectors.reshape(len(found["ids"]), self._dim)
             self._exact = ExactVectors(found["ids"], vectors, self._dim)
         return self._exact
 

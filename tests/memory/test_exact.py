@@ -61,6 +61,8 @@ def test_the_index_answers_exactly_then_from_the_graph_past_the_limit(
     ids = [f"turn:{i}" for i in range(300)]
     index = VectorIndex.open(tmp_path / "vectors", embedder)
     try:
+        index.warm()  # an empty collection: an empty copy, filled by what comes
+        assert index._exact is not None and len(index._exact) == 0
         index.upsert(ids[:200], vectors[:200], [0.0] * 200, ["episodic"] * 200)
         query = vectors[150] * 0.6 + vectors[250] * 0.8
         query /= np.linalg.norm(query)
