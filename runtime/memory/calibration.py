@@ -63,7 +63,6 @@ def measure_input_ranges(
     shape: BertShape,
     pooling: str,
     tokenizer: Any,
-    pad_id: int,
     prefixes: tuple[str, ...] = ("",),
 ) -> InputRanges:
     """(lowest, highest) of each int8 layer's input over the calibration texts (each with

@@ -12,10 +12,11 @@ so the engine is onnxruntime running a graph written by `onnx_graph` from the mo
 safetensors file, and by default with most linear layers in int8 (`INT8`). Measured on
 3,000 multilingual chat lines (2 cores, 2026-11-23): float32 270-285 sentences/s, int8
 (query/key/value, attention output and intermediate layers; each block's output layer stays
-float32) 441-497/s, 1.6x; cosine to float32 0.995 mean, 0.987 lowest. Retrieval barely moved:
-on the recall benchmark (130 questions) hybrid recall@10 0.662 float32 vs 0.658 int8, @5 0.585
-vs 0.554 (4 questions), English dense-only message recall@10 0.290 both; indexing 36.8 s vs
-26.5 s. Quantizing the block output layers too: 1.75x but cosine 0.971 lowest; with calibrated
+float32) 441-463/s, 1.6x; cosine to float32 0.995 mean, 0.984 lowest. Retrieval barely moved:
+on the recall benchmark (130 questions) hybrid recall@10 0.662 float32 vs 0.654 int8, @5 0.585
+vs 0.577 (one question each); indexing 36.8 s vs 23.1 s. (Scaling each batch by its own
+extremes instead, dynamic quantization, was as fast but made vectors depend on their batch.)
+Quantizing the block output layers too: 1.75x but cosine 0.971 lowest; with calibrated
 per-channel smoothing of their GELU input (SmoothQuant, alpha 0.5-0.9) 2.1x but cosine 0.991
 mean, 0.978 lowest at best: not done, recall matters more than the last 30 % of speed.
 
@@ -271,7 +272,7 @@ def _load(source: ModelSource, sha256: str, int8: bool) -> Embedder:
         ranges = None
         if int8:
             prefixes = tuple(sorted({info.query_prefix, info.passage_prefix}))
-            ranges = measure_input_ranges(weights, shape, pooling, tokenizer, pad_id, prefixes)
+            ranges = measure_input_ranges(weights, shape, pooling, tokenizer, prefixes)
         graph = build_bert_graph(weights, shape, pooling=pooling, ranges=ranges)
         options = onnxruntime.SessionOptions()
         options.log_severity_level = 3  # onnxruntime's notes about our graph are not for users

@@ -81,13 +81,25 @@ class ExactVectors:
                 self._matrix[row] = self._matrix[last]
             self._ids.pop()
 
-    def nearest(self, vector: np.ndarray, n: int) -> list[tuple[str, float]]:
-        """The `n` most similar vectors (cosine: all are unit length), best first; ties by id."""
-        count = len(self._ids)
-        if count == 0 or n <= 0:
+    def get(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
+        """The vectors of `ids` that are here, by id."""
+        return {i: self._matrix[self._row[i]] for i in ids if i in self._row}
+
+    def nearest(
+        self, vector: np.ndarray, n: int, among: Sequence[str] | None = None
+    ) -> list[tuple[str, float]]:
+        """The `n` most similar vectors (cosine: all are unit length), best first; ties by id.
+        With `among`, only those ids (unknown ones are skipped)."""
+        if among is None:  # a view of the used rows: copying the matrix would cost more
+            rows = np.arange(len(self._ids))
+            matrix = self._matrix[: len(self._ids)]
+        else:
+            rows = np.fromiter((self._row[i] for i in among if i in self._row), dtype=np.int64)
+            matrix = self._matrix[rows]
+        if len(rows) == 0 or n <= 0:
             return []
-        scores = self._matrix[:count] @ vector.astype(np.float32)
-        n = min(n, count)
-        top = np.argpartition(-scores, n - 1)[:n] if n < count else np.arange(count)
-        order = sorted(top, key=lambda row: (-scores[row], self._ids[row]))
-        return [(self._ids[row], float(scores[row])) for row in order]
+        scores = matrix @ vector.astype(np.float32)
+        n = min(n, len(rows))
+        top = np.argpartition(-scores, n - 1)[:n] if n < len(rows) else np.arange(len(rows))
+        order = sorted(top, key=lambda k: (-scores[k], self._ids[rows[k]]))
+        return [(self._ids[rows[k]], float(scores[k])) for k in order]

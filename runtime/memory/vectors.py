@@ -153,10 +153,6 @@ class VectorIndex:
     ) -> None:
         """Add or replace vectors, with the time and kind Chroma may filter on."""
         self._count = None
-        if self._exact is not None:
-            self._exact.upsert(ids, vectors)
-            if len(self._exact) > EXACT_LIMIT:  # grown out of RAM's share: the graph from now
-                self._exact = None
         for start in range(0, len(ids), self._batch):
             end = start + self._batch
             self._collection.upsert(
@@ -167,6 +163,10 @@ class VectorIndex:
                     for t, k in zip(times[start:end], kinds[start:end], strict=True)
                 ],
             )
+        if self._exact is not None:  # after Chroma: the copy never holds what Chroma lacks
+            self._exact.upsert(ids, vectors)
+            if len(self._exact) > EXACT_LIMIT:  # grown out of RAM's share: the graph from now
+                self._exact = None
 
     def delete(self, ids: Sequence[str]) -> None:
         """Remove vectors (unknown ids are ignored)."""
@@ -218,6 +218,8 @@ class VectorIndex:
         """
         if not ids:
             return []
+        if self._exact is not None:
+            return self._exact.nearest(vector, n, among=ids)
         if len(ids) <= EXACT_IDS:
             import numpy as np
 
@@ -238,5 +240,7 @@ class VectorIndex:
         """Stored vectors by id (ids without one are left out)."""
         if not ids:
             return {}
+        if self._exact is not None:
+            return self._exact.get(ids)
         result = self._collection.get(ids=list(ids), include=["embeddings"])
         return dict(zip(result["ids"], result["embeddings"], strict=True))

@@ -47,6 +47,13 @@ def test_follows_upserts_and_deletes() -> None:
         assert [i for i, _ in found] == _brute(ids, matrix, query, 10)
         assert found[0][1] == pytest.approx(float(live[found[0][0]] @ query), abs=1e-6)
     assert len(store.nearest(_unit(rng, 1)[0], 10**6)) == len(live)
+    some = ids[::3] + ["never-there"]
+    query = _unit(rng, 1)[0]
+    among = store.nearest(query, 5, among=some)
+    subset = np.stack([live[i] for i in ids[::3]])
+    assert [i for i, _ in among] == _brute(ids[::3], subset, query, 5)
+    assert set(store.get(some)) == set(ids[::3])
+    assert np.array_equal(store.get([ids[0]])[ids[0]], live[ids[0]])
 
 
 def test_the_index_answers_exactly_then_from_the_graph_past_the_limit(
