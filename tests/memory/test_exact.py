@@ -47,7 +47,7 @@ def test_follows_upserts_and_deletes() -> None:
         assert [i for i, _ in found] == _brute(ids, matrix, query, 10)
         assert found[0][1] == pytest.approx(float(live[found[0][0]] @ query), abs=1e-6)
     assert len(store.nearest(_unit(rng, 1)[0], 10**6)) == len(live)
-    some = ids[::3] + ["never-there"]
+    some = [*ids[::3], "never-there"]
     query = _unit(rng, 1)[0]
     among = store.nearest(query, 5, among=some)
     subset = np.stack([live[i] for i in ids[::3]])
