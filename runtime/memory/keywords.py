@@ -1,7 +1,8 @@
 """Search terms for the keyword side of retrieval, in any of the languages Hearth serves.
 
 Latin-script words are lower-cased and stopwords dropped (English and Indonesian); SQLite's
-porter tokenizer then stems the English ones ("researching" and "research" meet). Text that
+porter tokenizer then stems the English ones ("researching" and "research" meet), and an
+irregular past form brings its base verb along ("broke" also as "break", see `english`). Text that
 reads as Indonesian (more of its function words than English ones) has its words reduced to
 stems first (`indonesian`: makanan and makan meet); a text with neither, such as a short
 question, gets both the words and their stems. Chinese, Japanese and Korean become character
@@ -13,6 +14,7 @@ from __future__ import annotations
 import re
 
 from runtime.memory.cjk import cjk_terms
+from runtime.memory.english import base_form
 from runtime.memory.indonesian import stems
 
 _WORD = re.compile(r"\w+")
@@ -72,6 +74,10 @@ def terms(text: str, *, document: bool = False) -> list[str]:
 
 
 def _latin(word: str, indonesian: bool | None) -> list[str]:
+    if indonesian is not True:
+        base = base_form(word)
+        if base is not None and base not in STOPWORDS:  # "got" → "get" says nothing more
+            return [word, base]
     if indonesian is False or not word.isalpha():
         return [word]
     return list(dict.fromkeys([word, *stems(word)]))
