@@ -66,6 +66,9 @@ def memory_json(item: Item, score: float | None = None) -> dict[str, Any]:
         "source_ids": list(item.source_ids),
         "created_at": format_timestamp(item.created_at),
         "id": item.id,
+        # The neighbouring messages shown in `text` around the turn itself (see memory/turns.py).
+        "context_ids": list(item.context_ids),
+        "speakers": list(item.speakers),
     }
 
 

@@ -103,7 +103,7 @@ def pin(ctx: CliContext, memory_id: str, label: str, companion_name: str | None)
     the prompt."""
     with opened(ctx, companion_name, index=False) as mem:
         item = mem.item(memory_id)
-        block = _core(ctx, mem.entry, mem.store).add(label, item.text, action="core.pin")
+        block = _core(ctx, mem.entry, mem.store).add(label, item.own_text, action="core.pin")
     click.echo(f"pinned {memory_id} to core memory '{block.label}' "
                f"({len(block.text)}/{block.limit} characters)")  # fmt: skip
 

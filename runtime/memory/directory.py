@@ -16,9 +16,11 @@ from runtime.memory.items import ItemStore
 from runtime.memory.vectors import VectorIndex
 from runtime.paths import ensure_private_dir
 
-FORMAT = 2
+FORMAT = 3
 """Version of the memory directory's layout; another version must be rebuilt (2: keyword terms
-with Korean particles cut, Indonesian stems, Chinese function characters; see `keywords`)."""
+with Korean particles cut, Indonesian stems, Chinese function characters; see `keywords`;
+3: turns shown with their neighbours and speakers, messages embedded in the third person,
+irregular English verbs; see `turns`, `person`, `english`)."""
 
 
 def open_directory(directory: Path, embedder: Embedder) -> tuple[ItemStore, VectorIndex]:

@@ -2,9 +2,11 @@
 
 Message and memory ids only grow, so "new" is "above the last id indexed" (kept in
 memory.sqlite's meta). A new message re-indexes the turn it belongs to (a reply completes its
-user message's turn; a regenerated reply replaces the old one in it). A turn whose reply is
-still being written is indexed as it is and looked at again next time. Stored memories that
-were forgotten are removed, and so are the turns of deleted sessions.
+user message's turn; a regenerated reply replaces the old one in it) and the turns beside it,
+which show it as their neighbour (see `turns`). A turn whose reply is still being written is
+indexed as it is and looked at again next time. Stored memories that were forgotten are
+removed, and so are the turns of deleted sessions; a forgotten turn also leaves the turns
+beside it, and a turn showing a message deleted since is made again (`refresh`).
 
 Writes go vectors first, then rows in one SQLite transaction with the new high-water mark: a
 crash in between leaves vectors without rows, which searches ignore and the next run replaces.
@@ -80,10 +82,7 @@ class Indexer:
             deferred = self.items.get_meta("deferred", [])
             if not batch and not deferred:
                 break
-            prepared = [
-                p for p in self._turns([m.id for m in batch] + deferred, batch)
-                if p.item.id not in forgotten
-            ]  # fmt: skip
+            prepared = self._turns([m.id for m in batch] + deferred, batch, forgotten)
             partial = sorted({m for p in prepared if p.partial for m in p.item.message_ids})
             written += self.write(prepared)
             with self.items.transaction():
@@ -102,8 +101,16 @@ class Indexer:
             log.info("memory: %d items indexed in %.1f s", written, seconds)
         return IndexReport(done, written, removed, seconds)
 
-    def _turns(self, changed: list[int], batch: Sequence[Message]) -> list[Prepared]:
-        """The turns containing `changed` messages, each session's read once."""
+    def _turns(
+        self,
+        changed: list[int],
+        batch: Sequence[Message],
+        forgotten: set[str],
+        *,
+        with_neighbours: bool = True,
+    ) -> list[Prepared]:
+        """The turns containing `changed` messages (and those beside them), each session's
+        read once."""
         by_session: dict[int, list[int]] = defaultdict(list)
         known = {m.id: m.session_id for m in batch}
         for message_id in changed:
@@ -115,8 +122,28 @@ class Indexer:
             by_session[session_id].append(message_id)
         prepared: list[Prepared] = []
         for session_id, ids in by_session.items():
-            prepared.extend(turns_for(self.store.messages(session_id), ids, self.speakers))
+            prepared.extend(
+                turns_for(
+                    self.store.messages(session_id), ids, self.speakers, forgotten,
+                    with_neighbours=with_neighbours,
+                )
+            )  # fmt: skip
         return prepared
+
+    def refresh(self, heads: Sequence[int]) -> None:
+        """Make the turns starting at `heads` again from the transcript (a message they show
+        was deleted), or remove them when their first message is gone."""
+        existing = self.store.existing_message_ids(heads)
+        self.remove([f"turn:{head}" for head in heads if head not in existing])
+        forgotten = self.store.forgotten_items()
+        self.write(self._turns(sorted(existing), [], forgotten, with_neighbours=False))
+
+    def forget_turn(self, item_id: str, head: int) -> None:
+        """Remove a forgotten turn (already recorded as forgotten in the transcript) and make
+        the turns beside it again without it."""
+        self.remove([item_id])
+        if self.store.existing_message_ids([head]):
+            self.write(self._turns([head], [], self.store.forgotten_items()))
 
     def _index_memories(self) -> int:
         mark = self.items.get_meta("memories_done", 0)

@@ -37,7 +37,9 @@ SCHEMA = (
         created_at REAL NOT NULL,
         text TEXT NOT NULL,
         views INTEGER NOT NULL DEFAULT 1,
-        cjk INTEGER NOT NULL DEFAULT 0
+        cjk INTEGER NOT NULL DEFAULT 0,
+        context_ids TEXT NOT NULL DEFAULT '[]',
+        speakers TEXT NOT NULL DEFAULT '[]'
     )""",
     "CREATE INDEX items_by_time ON items (created_at)",
     "CREATE INDEX items_by_session ON items (session_id)",
@@ -68,13 +70,33 @@ class Item:
     """What is shown (and put in the prompt)."""
     session_id: int | None
     message_ids: tuple[int, ...]
+    """The turn's own messages (a stored memory has none)."""
     source_ids: tuple[str, ...]
+    """The export's ids of every message shown, neighbours included, in order."""
     created_at: datetime
+    context_ids: tuple[int, ...] = ()
+    """Messages shown beside the turn: the one before it and the one after it."""
+    speakers: tuple[str, ...] = ()
+    """Who speaks in what is shown."""
 
     @property
     def timestamp(self) -> float:
         """created_at as epoch seconds (what Chroma filters on)."""
         return self.created_at.timestamp()
+
+    @property
+    def own_text(self) -> str:
+        """`text` without the neighbours shown beside a turn: what pinning copies.
+
+        Each shown message is one line; a message's parent is written before it, so the one
+        before the turn has a smaller id than the turn's first message, the one after a
+        larger id than its last."""
+        lines = self.text.split("\n")
+        if not self.context_ids or len(lines) != len(self.context_ids) + len(self.message_ids):
+            return self.text
+        start = 1 if min(self.context_ids) < self.message_ids[0] else 0
+        end = len(lines) - (1 if max(self.context_ids) > self.message_ids[-1] else 0)
+        return "\n".join(lines[start:end])
 
 
 @dataclass(frozen=True)
@@ -85,20 +107,28 @@ class Brief:
     cjk: bool
     """Mostly Chinese, Japanese or Korean text."""
     message_ids_json: str
+    speakers_json: str = "[]"
 
     def message_ids(self) -> list[int]:
         """The transcript messages the item stands for."""
         return json.loads(self.message_ids_json)
 
+    def speakers(self) -> list[str]:
+        """Who speaks in what the item shows."""
+        return json.loads(self.speakers_json)
+
 
 def _item(row: Sequence[Any]) -> Item:
     return Item(
         row[0], row[1], row[6], row[2], tuple(json.loads(row[3])), tuple(json.loads(row[4])),
-        datetime.fromtimestamp(row[5], UTC),
+        datetime.fromtimestamp(row[5], UTC), tuple(json.loads(row[7])),
+        tuple(json.loads(row[8])),
     )  # fmt: skip
 
 
-_ITEM_COLUMNS = "id, kind, session_id, message_ids, source_ids, created_at, text"
+_ITEM_COLUMNS = (
+    "id, kind, session_id, message_ids, source_ids, created_at, text, context_ids, speakers"
+)
 
 
 class ItemStore:
@@ -164,10 +194,11 @@ class ItemStore:
             counts.update(set(found))
             cursor = self.conn.execute(
                 f"INSERT INTO items ({_ITEM_COLUMNS}, views, cjk)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     item.id, item.kind, item.session_id, json.dumps(item.message_ids),
                     json.dumps(item.source_ids, ensure_ascii=False), item.timestamp, item.text,
+                    json.dumps(item.context_ids), json.dumps(item.speakers, ensure_ascii=False),
                     views, cjk_share(item.text) > CJK_SHARE,
                 ),
             )  # fmt: skip
@@ -241,8 +272,8 @@ class ItemStore:
 
     def briefs(self, item_ids: Sequence[str]) -> dict[str, Brief]:
         """What ranking needs of each candidate, without building whole items."""
-        rows = self._rows("id, created_at, cjk, message_ids", item_ids)
-        return {row[0]: Brief(row[1], bool(row[2]), row[3]) for row in rows}
+        rows = self._rows("id, created_at, cjk, message_ids, speakers", item_ids)
+        return {row[0]: Brief(row[1], bool(row[2]), row[3], row[4]) for row in rows}
 
     def _rows(self, columns: str, item_ids: Sequence[str]) -> Iterator[tuple]:
         """`columns` of the items with these ids, 500 ids per query (SQLite's variable limit)."""

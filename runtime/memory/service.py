@@ -145,7 +145,7 @@ class CompanionMemory:
 
     def _connect(self) -> None:
         self.indexer = Indexer(self.store, self.items, self.vectors, self.embedder, self.speakers)
-        self.ranker = Ranker(self.embedder, self.vectors, self.items, self.settings)
+        self.ranker = Ranker(self.embedder, self.vectors, self.items, self.settings, self.speakers)
 
     def _close_files(self) -> None:
         self.ranker.close()
@@ -195,11 +195,14 @@ class CompanionMemory:
             hits = self.ranker.search(
                 query, k, now=moment, exclude_message_ids=exclude_message_ids, settings=settings
             )
-            heads = {hit.item.message_ids[0] for hit in hits if hit.item.message_ids}
-            gone = heads - self.store.existing_message_ids(heads)
+            shown = {m for hit in hits for m in (*hit.item.message_ids, *hit.item.context_ids)}
+            gone = shown - self.store.existing_message_ids(shown)
             if not gone:
                 break
-            self.indexer.remove([h.item.id for h in hits if h.item.message_ids[:1] in gone])
+            stale = [hit.item for hit in hits if gone.intersection(
+                (*hit.item.message_ids, *hit.item.context_ids)
+            )]  # fmt: skip
+            self.indexer.refresh([item.message_ids[0] for item in stale])
         return hits
 
     def warm(self) -> None:
@@ -264,7 +267,10 @@ class CompanionMemory:
                 f"'{item_id}' is not a memory id", hint="use an id like memory:12 or turn:345"
             )
         self.store.log_memory_event("forget", item_id, before, None)
-        self.indexer.remove([item_id])
+        if kind == "turn":  # the turns beside it show its messages: made again without them
+            self.indexer.forget_turn(item_id, int(number))
+        else:
+            self.indexer.remove([item_id])
         return before
 
     def rebuild(self, on_progress: Progress | None = None) -> IndexReport:

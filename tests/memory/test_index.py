@@ -12,7 +12,7 @@ from runtime.companion import ModelChoice
 from runtime.companions import CompanionRegistry
 from runtime.memory import open_memory, rebuild_memory
 from runtime.memory.errors import MemoryIndexError
-from runtime.store import NewMemory, TranscriptStore
+from runtime.store import NewMemory, NewMessage, TranscriptStore
 from tests.memory.conftest import NOW
 from tests.memory.test_search import SMALL_TALK
 
@@ -44,6 +44,49 @@ def test_a_reply_completes_its_turn_and_a_regeneration_replaces_it(memory, entry
     assert memory.vectors.count() == 2  # one per message: the replaced reply's vector is gone
 
 
+def test_a_turn_is_shown_between_its_neighbours_and_a_new_turn_joins_them(memory, entry) -> None:
+    with TranscriptStore.open(entry.paths.transcript) as store:
+        session = store.create_session()
+        ids = store.append_many(session.id, [
+            NewMessage("user", "We moved to Leeds.", created_at=NOW),
+            NewMessage("assistant", "How is the new flat?", created_at=NOW),
+            NewMessage("user", "Small, but the kitchen is lovely.", created_at=NOW),
+            NewMessage("assistant", "Cook something nice!", created_at=NOW),
+        ])  # fmt: skip
+    memory.index_new()
+    second = memory.item(f"turn:{ids[2]}")
+    assert second.text == (
+        "Mira: How is the new flat?\n"
+        "User: Small, but the kitchen is lovely.\n"
+        "Mira: Cook something nice!"
+    )
+    assert (second.message_ids, second.context_ids) == ((ids[2], ids[3]), (ids[1],))
+    assert second.own_text == "User: Small, but the kitchen is lovely.\nMira: Cook something nice!"
+    assert memory.item(f"turn:{ids[0]}").context_ids == (ids[2],)
+    with TranscriptStore.open(entry.paths.transcript) as store:
+        [later] = store.append_many(
+            session.id, [NewMessage("user", "I baked a lemon cake.", created_at=NOW)]
+        )
+    assert memory.index_new().items == 2  # the new turn, and the one it now follows
+    second = memory.item(f"turn:{ids[2]}")
+    assert second.context_ids == (ids[1], later) and second.text.endswith("lemon cake.")
+    incremental = {i: memory.item(f"turn:{i}") for i in (ids[0], ids[2], later)}
+    memory.rebuild()
+    assert {i: memory.item(f"turn:{i}") for i in incremental} == incremental
+
+
+def test_a_deleted_branch_leaves_the_turns_beside_it(memory, converse, entry) -> None:
+    ids = converse(SMALL_TALK)
+    memory.index_new()
+    assert "rainy" in memory.item(f"turn:{ids[2]}").text  # the next turn, as its neighbour
+    with TranscriptStore.open(entry.paths.transcript) as store:
+        store.delete_branch(ids[4])  # "The weather is grey and rainy again." and all after
+    hits = memory.search("rainy weather", 10)
+    assert all("rainy" not in hit.item.text for hit in hits)
+    assert memory.item(f"turn:{ids[2]}").context_ids == (ids[1],)
+    assert [hit.item.id for hit in hits if hit.item.id == f"turn:{ids[4]}"] == []
+
+
 def test_imported_memories_are_indexed_and_found(memory, entry) -> None:
     with TranscriptStore.open(entry.paths.transcript) as store:
         store.add_memories(
@@ -71,6 +114,11 @@ def test_forget_removes_a_turn_from_chroma_and_sqlite_for_good(memory, converse,
     assert memory.items.get([turn]) == {}
     assert memory.vectors.vectors([turn, f"{turn}#1"]) == {}
     assert turn not in [hit.item.id for hit in memory.search("bank PIN", 10)]
+    # The turn after it showed the forgotten reply as its neighbour: no longer.
+    after = memory.item(f"turn:{ids[2]}")
+    assert after.context_ids == (ids[4],) and "tell me" not in after.text
+    assert all("4921" not in item.text for item in memory.items.get(
+        [f"turn:{i}" for i in ids[::2]]).values())  # fmt: skip
     memory.rebuild()
     assert memory.items.get([turn]) == {}  # the transcript remembers that it was forgotten
     assert memory.items.count() == len(SMALL_TALK)

@@ -19,9 +19,12 @@ def test_search_json_contract(run_cli, entry, converse) -> None:
     found = json.loads(result.stdout)
     assert len(found) == 2
     assert list(found[0])[: len(SEARCH_KEYS)] == SEARCH_KEYS
-    assert found[0]["text"] == "User: I adopted a grey kitten named Mochi.\nMira: Cute!"
+    # The turn is shown after the message before it, whose id is a context id, not a message id.
+    assert found[0]["text"].endswith("User: I adopted a grey kitten named Mochi.\nMira: Cute!")
     assert found[0]["kind"] == "episodic"
     assert found[0]["message_ids"] == ids[-2:]
+    assert found[0]["context_ids"] == ids[-3:-2]
+    assert sorted(found[0]["speakers"]) == ["Mira", "User"]
     assert found[0]["source_ids"] == []
     assert isinstance(found[0]["score"], float) and found[0]["score"] >= found[1]["score"]
     assert found[0]["created_at"].endswith("+00:00")

@@ -49,8 +49,33 @@ def test_a_short_answer_is_found_by_the_question_before_it(memory, converse) -> 
     assert answer in _ids(hits)
     found = next(hit for hit in hits if hit.item.id == answer)
     assert found.item.message_ids == (ids[8], ids[9])  # the context is a key, not a member
-    assert "Torn meniscus" in found.item.text and "knee" not in found.item.text
+    assert found.item.context_ids[0] == ids[7]  # the question is shown beside the turn
+    assert "Torn meniscus" in found.item.own_text and "knee" not in found.item.own_text
     assert [hit.item.id for hit in memory.search("meniscus physio", 1)] == [answer]
+
+
+def test_a_question_about_someone_finds_what_they_told_in_the_first_person(
+    memory, converse
+) -> None:
+    ids = converse([
+        *SMALL_TALK[:3],
+        ("I broke my grandmother's mirror when we moved house.", "That's seven years!"),
+        *SMALL_TALK[3:],
+    ], name="Tamsin")  # fmt: skip
+    memory.index_new()
+    hits = memory.search("What did Tamsin break on moving day?", 3)
+    assert hits[0].item.id == f"turn:{ids[6]}"
+    assert hits[0].item.speakers == ("Mira", "Tamsin")
+
+
+def test_what_the_person_a_question_names_told_comes_before_others(memory, converse) -> None:
+    # Lena's words match better; the question is about Oskar. Without the boost for the
+    # speaker a question names, Lena's turn came first and Oskar's was not in the top 3.
+    lena = converse([("My sister lives in Berlin.", "Oh!"), *SMALL_TALK], name="Lena")
+    oskar = converse([*SMALL_TALK, ("I visit family in Germany often.", "Oh!")], name="Oskar")
+    memory.index_new()
+    found = _ids(memory.search("Where does Oskar's sister live?", 3))
+    assert f"turn:{oskar[-2]}" in found and f"turn:{lena[0]}" not in found
 
 
 def test_results_carry_score_and_provenance(memory, home, tmp_path) -> None:

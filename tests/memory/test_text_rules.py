@@ -8,6 +8,7 @@ from runtime.memory.indonesian import stems
 from runtime.memory.keywords import terms
 from runtime.memory.language import LanguageCheck, cjk_share, language_mix
 from runtime.memory.letter import archival_source_id, plan_letter, split_letter
+from runtime.memory.person import third_person
 
 
 def test_terms_are_words_and_cjk_bigrams() -> None:
@@ -109,3 +110,22 @@ def test_letter_pieces_go_by_heading_then_words_within_budget() -> None:
 def test_archival_ids_are_stable() -> None:
     assert archival_source_id("letter", 3) == archival_source_id("letter", 3)
     assert archival_source_id("letter", 3) != archival_source_id("letter!", 3)
+
+
+def test_irregular_past_forms_meet_their_base_verb() -> None:
+    assert shared("What did Tamsin break on moving day?", "I broke my mirror") == {"break"}
+    assert "teach" in shared("Who did Lena teach piano?", "I taught my niece piano")
+    assert terms("I bought a cat") == ["bought", "buy", "cat"]
+    assert terms("Aku makan") == ["makan"]  # Indonesian words are never English verbs
+
+
+def test_pronouns_become_the_names_of_speaker_and_listener() -> None:
+    said = third_person("I'm sure my cat likes you, and I told you so.", "Tamsin Reyes", "Mira")
+    assert said == "Tamsin is sure Tamsin's cat likes Mira, and Tamsin told Mira so."
+    assert third_person("Your idea? Mine was better.", "Oskar", "Lena") == (
+        "Lena's idea? Oskar's was better."
+    )
+    assert third_person("Aku kangen kamu", "Budi", "Sari") == "Budi kangen Sari"
+    assert third_person("Did you see it?", "Oskar", None) == "Did you see it?"  # nobody to name
+    assert third_person("Idiomatic Item", "Oskar", "Lena") == "Idiomatic Item"  # words, not letters
+    assert third_person("我喜欢你", "小林", "Mira") == "我喜欢你"

@@ -259,7 +259,7 @@ class MemoryScreen(Screen[None]):
     def pin(self, item_id: str) -> None:
         try:
             with self.memory() as memory:
-                text = memory.item(item_id).text
+                text = memory.item(item_id).own_text
                 block = self.core(memory.store).add(PIN_LABEL, text, action="core.pin")
         except Exception as exc:
             self.app.call_from_thread(self.show_error, exc, "Not pinned")
