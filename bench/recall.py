@@ -10,10 +10,14 @@ sessions are imported into a fresh companion in a temporary data home through th
 import path (the JSONL importer), indexed with the default settings, and every question is
 asked with the normal retrieval. A question's recall@k is the fraction of its evidence ids
 found among the source ids of the top k memories; the figures are averages over questions.
+A turn's source ids are those of every message it shows, its neighbours included (the message
+before and after it, see runtime/memory/turns.py), so `messages_per_result` (the mean number
+of messages a hybrid top-k result shows) and `own_recall@10` (counting only the turn's own
+messages) are printed beside it.
 "Now", for time words in questions, is the time of the latest message. Printed side by side:
 dense only (embeddings), keyword only (BM25) and hybrid (the default), with ratios to dense.
 With --json the last line is `{"n", "recall@5", "recall@10", "by_category", "index_seconds",
-"query_p95_ms", ...}` for hybrid.
+"query_p95_ms", "messages_per_result", "own_recall@10", ...}` for hybrid.
 """
 
 from __future__ import annotations
@@ -70,11 +74,13 @@ def evaluate(sessions: Path, questions_file: Path, k: int = 10) -> dict[str, Any
             started = time.perf_counter()
             report = memory.index_new()
             index_seconds = time.perf_counter() - started
-            latest = max(memory.store.messages_after(0, 10**9), key=lambda m: m.created_at)
+            messages = memory.store.messages_after(0, 10**9)
+            latest = max(messages, key=lambda m: m.created_at)
             now = latest.created_at + timedelta(minutes=1)
+            sources = {m.id: m.source_id for m in messages if m.source_id}
             results: dict[str, Any] = {}
             for mode, settings in MODES.items():
-                results[mode] = _ask(memory, questions, settings, now, k)
+                results[mode] = _ask(memory, questions, settings, now, k, sources)
         finally:
             memory.close()
     hybrid = results["hybrid"]
@@ -87,6 +93,8 @@ def evaluate(sessions: Path, questions_file: Path, k: int = 10) -> dict[str, Any
         "query_p95_ms": hybrid["query_p95_ms"],
         "query_p50_ms": hybrid["query_p50_ms"],
         "by_language": hybrid["by_language"],
+        "messages_per_result": hybrid["messages_per_result"],
+        "own_recall@10": hybrid["own_recall@10"],
         "modes": {
             mode: {key: r[key] for key in ("recall@5", "recall@10")} for mode, r in results.items()
         },
@@ -97,10 +105,17 @@ def evaluate(sessions: Path, questions_file: Path, k: int = 10) -> dict[str, Any
 
 
 def _ask(
-    memory: Any, questions: list[dict[str, Any]], settings: RankSettings, now: Any, k: int
+    memory: Any,
+    questions: list[dict[str, Any]],
+    settings: RankSettings,
+    now: Any,
+    k: int,
+    sources: dict[int, str],
 ) -> dict[str, Any]:
     at5: list[float] = []
     at10: list[float] = []
+    own10: list[float] = []
+    shown: list[int] = []
     groups: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
     latencies: list[float] = []
     for question in questions:
@@ -112,6 +127,9 @@ def _ask(
         r10 = _recall(question["evidence"], [s for group in ids[:k] for s in group])
         at5.append(r5)
         at10.append(r10)
+        shown.extend(len(group) for group in ids[:k])
+        own = [sources[m] for hit in hits[:k] for m in hit.item.message_ids if m in sources]
+        own10.append(_recall(question["evidence"], own + _stored_sources(hits[:k])))
         for key in ("category", "language"):
             if question.get(key):
                 groups[key][question[key]].append(r10)
@@ -121,9 +139,16 @@ def _ask(
         "recall@10": _mean(at10),
         "by_category": {c: _mean(v) for c, v in sorted(groups["category"].items())},
         "by_language": {c: _mean(v) for c, v in sorted(groups["language"].items())},
+        "own_recall@10": _mean(own10),
+        "messages_per_result": _mean([float(n) for n in shown]),
         "query_p50_ms": round(1000 * latencies[len(latencies) // 2], 1),
         "query_p95_ms": round(1000 * latencies[int(len(latencies) * 0.95) - 1], 1),
     }
+
+
+def _stored_sources(hits: list[Any]) -> list[str]:
+    """Source ids of stored (imported) memories, which have no messages of their own."""
+    return [s for hit in hits if not hit.item.message_ids for s in hit.item.source_ids]
 
 
 def _print(figures: dict[str, Any]) -> None:
@@ -137,6 +162,10 @@ def _print(figures: dict[str, Any]) -> None:
     print(
         "hybrid recall@10 by category: "
         + ", ".join(f"{k} {v:.2f}" for k, v in figures["by_category"].items())
+    )
+    print(
+        f"hybrid: {figures['messages_per_result']:.1f} messages shown per result; recall@10 "
+        f"counting only each turn's own messages {figures['own_recall@10']:.3f}"
     )
     if figures["by_language"]:
         print(
