@@ -108,14 +108,11 @@ class Brief:
     """Mostly Chinese, Japanese or Korean text."""
     message_ids_json: str
     speakers_json: str = "[]"
+    """Who speaks in what the item shows, as stored (ranking reads it once per speaker list)."""
 
     def message_ids(self) -> list[int]:
         """The transcript messages the item stands for."""
         return json.loads(self.message_ids_json)
-
-    def speakers(self) -> list[str]:
-        """Who speaks in what the item shows."""
-        return json.loads(self.speakers_json)
 
 
 def _item(row: Sequence[Any]) -> Item:

@@ -17,7 +17,8 @@ results are ten different memories.
 
 An English-only embedding model places Chinese, Japanese or Korean text almost anywhere, so
 with such a model the vector side only counts between texts of the same script. The query is
-embedded in the third person, as messages are (`person`): the user's "my" is the user's.
+embedded in the third person, as messages are (`person`): the user's "my" is the user's, by
+the name the transcript gives the user (`speaker_names`).
 
 Defaults were chosen on the synthetic benchmark (`bench/recall.py`; figures in the README).
 """
@@ -41,6 +42,7 @@ from runtime.memory.timewords import CURRENT_STATE
 if TYPE_CHECKING:
     from runtime.memory.embedder import Embedder
     from runtime.memory.items import Item, ItemStore
+    from runtime.memory.speaker_names import KnownSpeakers
     from runtime.memory.turns import Speakers
     from runtime.memory.vectors import VectorIndex
 
@@ -119,10 +121,10 @@ class Ranker:
         vectors: VectorIndex,
         items: ItemStore,
         settings: RankSettings,
-        speakers: Speakers,
+        speakers: KnownSpeakers,
     ) -> None:
         """Search `vectors` and `items` (the same companion's), embedding with `embedder`;
-        queries are the user's, spoken to the companion (`speakers`)."""
+        queries are the user's, spoken to the companion (as `speakers` names them)."""
         self.embedder = embedder
         self.vectors = vectors
         self.items = items
@@ -144,8 +146,10 @@ class Ranker:
         period = find_period(query, now)
         if period is not None:
             query = without_words(query, period.label) or query
-        candidates = self._candidates(query, period, settings)
-        scored = self._score(candidates, query, period, now, set(exclude_message_ids), settings)
+        speakers = self.speakers.current()
+        candidates = self._candidates(query, speakers, period, settings)
+        named = NamedSpeakers(query, ignored=(*speakers.names(), *self.speakers.defaults.names()))
+        scored = self._score(candidates, named, period, now, set(exclude_message_ids), settings)
         top = scored[: k * settings.pool_factor]
         if not top:
             return []
@@ -153,7 +157,7 @@ class Ranker:
         return self._diverse([c for c in top if c.item_id in items], items, k, settings)
 
     def _candidates(
-        self, query: str, period: Period | None, settings: RankSettings
+        self, query: str, speakers: Speakers, period: Period | None, settings: RankSettings
     ) -> dict[str, _Candidate]:
         dense_weight = settings.dense_weight
         if not self.embedder.info.multilingual and cjk_share(query) > CJK_SHARE:
@@ -171,7 +175,7 @@ class Ranker:
         # embedded and Chroma searched: both release the GIL, and the query is that much faster.
         sql = self._sql_side.submit(self._keyword_side, query, epoch, settings)
         if dense_weight > 0:
-            said = third_person(query, self.speakers.user, self.speakers.companion)
+            said = third_person(query, speakers.user, speakers.companion)
             vector = self.embedder.embed([said], query=True)[0]
             # An item has a vector per message (see `turns`): ask for more, keep each one's best.
             hits = self.vectors.query(vector, 2 * settings.candidates)
@@ -200,13 +204,14 @@ class Ranker:
     def _score(
         self,
         candidates: dict[str, _Candidate],
-        query: str,
+        named: NamedSpeakers,
         period: Period | None,
         now: datetime,
         excluded: set[int],
         settings: RankSettings,
     ) -> list[_Candidate]:
         """Fused score × time factor for every candidate that may be returned, best first."""
+        query = named.query
         briefs = self.items.briefs(list(candidates))
         query_cjk = cjk_share(query) > CJK_SHARE
         multilingual = self.embedder.info.multilingual
@@ -214,7 +219,6 @@ class Ranker:
         recency = settings.recency_weight
         if CURRENT_STATE.search(query):
             recency = settings.current_recency_weight
-        named = _NamedIn(query, (self.speakers.user, self.speakers.companion))
         scored: list[_Candidate] = []
         for item_id, candidate in candidates.items():
             brief = briefs.get(item_id)
@@ -266,10 +270,12 @@ class Ranker:
         return [Hit(items[top[i].item_id], round(top[i].score, 6)) for i in chosen]
 
 
-class _NamedIn:
-    """Which speakers a query names: any word of their name, as a whole word, any case."""
+class NamedSpeakers:
+    """Which speakers a query names: any word of their name, as a whole word, any case; a
+    Chinese, Japanese or Korean name anywhere in it (those are written without spaces)."""
 
     def __init__(self, query: str, ignored: Sequence[str]) -> None:
+        self.query = query
         self.words = {word.casefold() for word in re.findall(r"\w+", query)}
         self.ignored = set(ignored)
         self._seen: dict[str, bool] = {}
@@ -281,13 +287,14 @@ class _NamedIn:
         found = self._seen.get(speakers_json)
         if found is None:
             names = [name for name in json.loads(speakers_json) if name not in self.ignored]
-            found = any(
-                len(word) > 1 and word.casefold() in self.words
-                for name in names
-                for word in name.split()
-            )
+            found = any(self._names(name) for name in names)
             self._seen[speakers_json] = found
         return found
+
+    def _names(self, name: str) -> bool:
+        if cjk_share(name) > CJK_SHARE:
+            return len(name) > 1 and name in self.query
+        return any(len(word) > 1 and word.casefold() in self.words for word in name.split())
 
 
 _TIME_GLUE = re.compile(r"\b(?:in|on|at|during|last|this|ago)\b", re.IGNORECASE)

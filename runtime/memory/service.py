@@ -28,6 +28,7 @@ from runtime.memory.indexer import Indexer, IndexReport, Progress
 from runtime.memory.items import Item
 from runtime.memory.language import LanguageCheck, language_mix
 from runtime.memory.rank import Hit, Ranker, RankSettings
+from runtime.memory.speaker_names import KnownSpeakers
 from runtime.memory.turns import Speakers
 from runtime.store import NewMemory, TranscriptStore
 
@@ -145,7 +146,8 @@ class CompanionMemory:
 
     def _connect(self) -> None:
         self.indexer = Indexer(self.store, self.items, self.vectors, self.embedder, self.speakers)
-        self.ranker = Ranker(self.embedder, self.vectors, self.items, self.settings, self.speakers)
+        asking = KnownSpeakers(self.store, self.speakers)
+        self.ranker = Ranker(self.embedder, self.vectors, self.items, self.settings, asking)
 
     def _close_files(self) -> None:
         self.ranker.close()

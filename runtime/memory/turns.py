@@ -69,6 +69,10 @@ class Speakers:
             return name.strip()
         return self.companion if message.role == "assistant" else self.user
 
+    def names(self) -> tuple[str, str]:
+        """(user, companion)."""
+        return self.user, self.companion
+
 
 @dataclass(frozen=True)
 class Prepared:

@@ -104,6 +104,18 @@ class StoreReader:
             self.get_session(session_id)
         return [sql.message_from_row(row) for row in rows]
 
+    def speaker_names(self, after_id: int = 0) -> tuple[int, list[tuple[str, str, int]]]:
+        """The names that messages after `after_id` carry (an import's `name`: a SillyTavern
+        persona, a character), as (role, name, how many), and the last message id counted;
+        `after_id` is that id from an earlier call, so callers can keep counts up to date."""
+        last = self._db.one("SELECT coalesce(max(id), 0) FROM messages")[0]
+        rows = self._db.all(
+            "SELECT role, json_extract(metadata, '$.name') AS name, count(*) FROM messages"
+            " WHERE id > ? AND id <= ? AND name IS NOT NULL GROUP BY role, name",
+            (after_id, last),
+        )
+        return last, [(role, name, count) for role, name, count in rows if isinstance(name, str)]
+
     def children(self, message_id: int) -> list[Message]:
         """The replies to `message_id`, in creation order."""
         message = self.get_message(message_id)

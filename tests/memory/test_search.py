@@ -68,6 +68,28 @@ def test_a_question_about_someone_finds_what_they_told_in_the_first_person(
     assert hits[0].item.speakers == ("Mira", "Tamsin")
 
 
+def test_a_question_is_asked_by_the_name_the_transcript_gives_the_user(
+    memory, converse, monkeypatch
+) -> None:
+    ids = converse([
+        *SMALL_TALK[:3],
+        ("I broke my grandmother's mirror when we moved house.", "That's seven years!"),
+        *SMALL_TALK[3:],
+    ], name="Tamsin")  # fmt: skip
+    memory.index_new()
+    embedded: list[str] = []
+    embed = memory.embedder.embed
+
+    def recording(texts, **options):  # type: ignore[no-untyped-def]
+        embedded.extend(texts)
+        return embed(texts, **options)
+
+    monkeypatch.setattr(memory.embedder, "embed", recording)
+    hits = memory.search("What did I break when I moved?", 3)
+    assert embedded == ["What did Tamsin break when Tamsin moved?"]  # not "User"
+    assert hits[0].item.id == f"turn:{ids[6]}"
+
+
 def test_what_the_person_a_question_names_told_comes_before_others(memory, converse) -> None:
     # Lena's words match better; the question is about Oskar. Without the boost for the
     # speaker a question names, Lena's turn came first and Oskar's was not in the top 3.

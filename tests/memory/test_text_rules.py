@@ -9,6 +9,7 @@ from runtime.memory.keywords import terms
 from runtime.memory.language import LanguageCheck, cjk_share, language_mix
 from runtime.memory.letter import archival_source_id, plan_letter, split_letter
 from runtime.memory.person import third_person
+from runtime.memory.rank import NamedSpeakers
 
 
 def test_terms_are_words_and_cjk_bigrams() -> None:
@@ -129,3 +130,14 @@ def test_pronouns_become_the_names_of_speaker_and_listener() -> None:
     assert third_person("Did you see it?", "Oskar", None) == "Did you see it?"  # nobody to name
     assert third_person("Idiomatic Item", "Oskar", "Lena") == "Idiomatic Item"  # words, not letters
     assert third_person("我喜欢你", "小林", "Mira") == "我喜欢你"
+
+
+def test_the_speakers_a_query_names() -> None:
+    named = NamedSpeakers("What did caroline paint for Mel?", ignored=("User", "Mira"))
+    assert named.any_of('["Caroline Diaz", "Mira"]') and named.any_of('["Melanie", "Mel"]')
+    assert not named.any_of('["Carol"]')  # whole words only
+    # The user and the companion speak in nearly every turn: naming them boosts nothing.
+    assert not NamedSpeakers("What did Mira say?", ignored=("User", "Mira")).any_of('["Mira"]')
+    assert NamedSpeakers("小林的妹妹住在哪里？", ignored=()).any_of('["小林", "小雨"]')
+    assert not NamedSpeakers("妹妹住在哪里？", ignored=()).any_of('["小林"]')
+    assert NamedSpeakers("지민이는 어디 살아?", ignored=()).any_of('["지민"]')
