@@ -150,11 +150,10 @@ class Ranker:
         candidates = self._candidates(query, speakers, period, settings)
         named = NamedSpeakers(query, ignored=(*speakers.names(), *self.speakers.defaults.names()))
         scored = self._score(candidates, named, period, now, set(exclude_message_ids), settings)
-        top = scored[: k * settings.pool_factor]
-        if not top:
-            return []
-        items = self.items.get([c.item_id for c in top])
-        return self._diverse([c for c in top if c.item_id in items], items, k, settings)
+        chosen = self._diverse(scored[: k * settings.pool_factor], k, settings)
+        # Only the chosen are read whole (every candidate scored had its row: see `_score`).
+        items = self.items.get([c.item_id for c in chosen])
+        return [Hit(items[c.item_id], round(c.score, 6)) for c in chosen if c.item_id in items]
 
     def _candidates(
         self, query: str, speakers: Speakers, period: Period | None, settings: RankSettings
@@ -243,9 +242,7 @@ class Ranker:
         scored.sort(key=lambda c: (-c.score, c.item_id))
         return scored
 
-    def _diverse(
-        self, top: list[_Candidate], items: dict[str, Item], k: int, settings: RankSettings
-    ) -> list[Hit]:
+    def _diverse(self, top: list[_Candidate], k: int, settings: RankSettings) -> list[_Candidate]:
         """Maximal marginal relevance over the fused scores, dropping near-duplicates."""
         import numpy as np
 
@@ -267,7 +264,7 @@ class Ranker:
             nearest = np.maximum(nearest, matrix @ matrix[index])
             open_ &= nearest < settings.duplicate_similarity
             open_[index] = False
-        return [Hit(items[top[i].item_id], round(top[i].score, 6)) for i in chosen]
+        return [top[i] for i in chosen]
 
 
 class NamedSpeakers:
