@@ -249,10 +249,11 @@ class Ranker:
         if not top:
             return []
         stored = self.vectors.vectors([c.item_id for c in top])
-        dim = self.embedder.dim
-        matrix = np.stack(
-            [np.asarray(stored.get(c.item_id, np.zeros(dim)), dtype=np.float32) for c in top]
-        )
+        matrix = np.zeros((len(top), self.embedder.dim), dtype=np.float32)
+        for row, candidate in enumerate(top):
+            vector = stored.get(candidate.item_id)
+            if vector is not None:  # else zeros: like nothing chosen, never a duplicate
+                matrix[row] = vector
         relevance = np.array([c.score for c in top]) / top[0].score
         nearest = np.zeros(len(top))  # similarity to the closest result chosen so far
         open_ = np.ones(len(top), dtype=bool)
