@@ -33,8 +33,9 @@ class KnownSpeakers:
         """Who asks (`user`) and who is asked (`companion`), as of now."""
         self._last_id, rows = self.store.speaker_names(self._last_id)
         for role, name, count in rows:
-            if role in self._counts and name.strip():
-                self._counts[role][name.strip()] += count
+            name = name.strip()  # as `Speakers.of` takes it
+            if role in self._counts and name:
+                self._counts[role][name] += count
         return Speakers(
             user=self._dominant("user", self.defaults.user),
             companion=self._dominant("assistant", self.defaults.companion),

@@ -109,6 +109,8 @@ class StoreReader:
         persona, a character), as (role, name, how many), and the last message id counted;
         `after_id` is that id from an earlier call, so callers can keep counts up to date."""
         last = self._db.one("SELECT coalesce(max(id), 0) FROM messages")[0]
+        if last <= after_id:  # nothing new: the common case, once per search
+            return last, []
         rows = self._db.all(
             "SELECT role, json_extract(metadata, '$.name') AS name, count(*) FROM messages"
             " WHERE id > ? AND id <= ? AND name IS NOT NULL GROUP BY role, name",
