@@ -15,9 +15,12 @@ before and after it, see runtime/memory/turns.py), so `messages_per_result` (the
 of messages a hybrid top-k result shows) and `own_recall@10` (counting only the turn's own
 messages) are printed beside it.
 "Now", for time words in questions, is the time of the latest message. Printed side by side:
-dense only (embeddings), keyword only (BM25) and hybrid (the default), with ratios to dense.
+dense only (embeddings), keyword only (BM25) and hybrid (the default), and the plain baselines
+(one message per result), with ratios to dense only and to plain fusion.
 With --json the last line is `{"n", "recall@5", "recall@10", "by_category", "index_seconds",
-"query_p95_ms", "messages_per_result", "own_recall@10", ...}` for hybrid.
+"query_p95_ms", "messages_per_result", "own_recall@10", ...}` for hybrid, and under "modes"
+every mode's recall@5/@10, the plain baselines (`plain_baseline`: one message per result, as a
+simple RAG over the log) included.
 """
 
 from __future__ import annotations
@@ -35,6 +38,10 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from plain_baseline import MODES as PLAIN_MODES
+from plain_baseline import PlainBaseline
 
 from runtime.companions import CompanionRegistry
 from runtime.importers.pipeline import ImportRequest, run_import
@@ -81,11 +88,20 @@ def evaluate(sessions: Path, questions_file: Path, k: int = 10) -> dict[str, Any
             results: dict[str, Any] = {}
             for mode, settings in MODES.items():
                 results[mode] = _ask(memory, questions, settings, now, k, sources)
+            lines = [
+                (m.source_id, f"{memory.speakers.of(m)}: {m.text}")
+                for m in messages
+                if m.source_id and m.role != "system" and m.text.strip()
+            ]
+            shown = round(k * results["hybrid"]["messages_per_result"])
+            baseline = PlainBaseline(memory.embedder, lines)
+            results.update(_ask_plain(baseline, questions, k, shown))
         finally:
             memory.close()
     hybrid = results["hybrid"]
     return {
         "n": len(questions),
+        "k": k,
         "recall@5": hybrid["recall@5"],
         "recall@10": hybrid["recall@10"],
         "by_category": hybrid["by_category"],
@@ -96,7 +112,12 @@ def evaluate(sessions: Path, questions_file: Path, k: int = 10) -> dict[str, Any
         "messages_per_result": hybrid["messages_per_result"],
         "own_recall@10": hybrid["own_recall@10"],
         "modes": {
-            mode: {key: r[key] for key in ("recall@5", "recall@10")} for mode, r in results.items()
+            mode: {
+                key: r[key]
+                for key in ("recall@5", "recall@10", "recall@shown", "shown")
+                if key in r
+            }
+            for mode, r in results.items()
         },
         "messages": report.messages,
         "items": report.items,
@@ -146,6 +167,28 @@ def _ask(
     }
 
 
+def _ask_plain(
+    baseline: PlainBaseline, questions: list[dict[str, Any]], k: int, shown: int
+) -> dict[str, dict[str, float]]:
+    """recall@5/@10 of the plain baselines (one message per result), and recall within the
+    top `shown` messages: as many messages as Hearth's top k show (`recall@shown`)."""
+    keys = ("recall@5", "recall@10", "recall@shown")
+    found: dict[str, dict[str, list[float]]] = {
+        mode: {key: [] for key in keys} for mode in PLAIN_MODES
+    }
+    for question in questions:
+        for mode, ids in baseline.rankings(question["question"], max(k, 10, shown)).items():
+            found[mode]["recall@5"].append(_recall(question["evidence"], ids[:5]))
+            found[mode]["recall@10"].append(_recall(question["evidence"], ids[:k]))
+            found[mode]["recall@shown"].append(_recall(question["evidence"], ids[:shown]))
+    figures: dict[str, dict[str, float]] = {
+        mode: {key: _mean(v) for key, v in values.items()} for mode, values in found.items()
+    }
+    for values in figures.values():
+        values["shown"] = shown
+    return figures
+
+
 def _stored_sources(hits: list[Any]) -> list[str]:
     """Source ids of stored (imported) memories, which have no messages of their own."""
     return [s for hit in hits if not hit.item.message_ids for s in hit.item.source_ids]
@@ -154,11 +197,22 @@ def _stored_sources(hits: list[Any]) -> list[str]:
 def _print(figures: dict[str, Any]) -> None:
     modes = figures["modes"]
     base = modes["dense-only"]["recall@10"] or 1.0
+    plain = modes["plain-fusion"]["recall@10"] or 1.0
     print(f"{figures['n']} questions, {figures['messages']} messages ({figures['items']} memories)")
-    print(f"{'':14}{'recall@5':>10}{'recall@10':>11}{'× dense@10':>12}")
+    print(f"{'':15}{'recall@5':>10}{'recall@10':>11}{'× dense@10':>12}{'× plain fusion':>16}")
     for mode, values in modes.items():
-        ratio = values["recall@10"] / base
-        print(f"{mode:14}{values['recall@5']:>10.3f}{values['recall@10']:>11.3f}{ratio:>12.2f}")
+        r10 = values["recall@10"]
+        print(
+            f"{mode:15}{values['recall@5']:>10.3f}{r10:>11.3f}{r10 / base:>12.2f}"
+            f"{r10 / plain:>16.2f}"
+        )
+    print("plain-*: one message per result, no turns or neighbours (bench/plain_baseline.py)")
+    shown = modes["plain-fusion"]["shown"]
+    print(
+        f"as many messages as hybrid's top {figures['k']} show ({shown}): plain fusion recall "
+        f"{modes['plain-fusion']['recall@shown']:.3f}, plain dense "
+        f"{modes['plain-dense']['recall@shown']:.3f} (hybrid {figures['recall@10']:.3f})"
+    )
     print(
         "hybrid recall@10 by category: "
         + ", ".join(f"{k} {v:.2f}" for k, v in figures["by_category"].items())
