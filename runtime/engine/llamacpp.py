@@ -12,11 +12,14 @@ stays fast. The chat engine, doctor and the training export go through here:
 from __future__ import annotations
 
 import collections
+import contextlib
 import ctypes
+import functools
 import logging
 import os
 import threading
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -143,14 +146,15 @@ def load_model(
 
     _recent_errors.clear()
     try:
-        llm = llama_cpp.Llama(
-            model_path=str(model_file),
-            n_ctx=n_ctx,
-            n_threads=n_threads,
-            n_gpu_layers=n_gpu_layers,
-            seed=llama_cpp.LLAMA_DEFAULT_SEED if seed is None else seed,
-            verbose=False,
-        )
+        with _model_defaults(use_extra_bufts=not _cpu_has_amx()):
+            llm = llama_cpp.Llama(
+                model_path=str(model_file),
+                n_ctx=n_ctx,
+                n_threads=n_threads,
+                n_gpu_layers=n_gpu_layers,
+                seed=llama_cpp.LLAMA_DEFAULT_SEED if seed is None else seed,
+                verbose=False,
+            )
     except (ValueError, RuntimeError, OSError) as exc:
         detail = _first_llama_error() or str(exc)
         raise ModelError(
@@ -165,6 +169,50 @@ def load_model(
             llm.close()
             raise
     return llm
+
+
+_defaults_lock = threading.Lock()
+
+
+@contextlib.contextmanager
+def _model_defaults(*, use_extra_bufts: bool) -> Iterator[None]:
+    """Load models with llama.cpp's `use_extra_bufts` as given: llama-cpp-python 0.3.36 has no
+    argument for it, and `Llama()` starts from `llama_model_default_params()`, so that function
+    is wrapped while a model loads."""
+    import llama_cpp.llama_cpp as bindings
+
+    if use_extra_bufts:
+        yield
+        return
+    with _defaults_lock:
+        original = bindings.llama_model_default_params
+
+        def defaults() -> Any:
+            params = original()
+            params.use_extra_bufts = False
+            return params
+
+        bindings.llama_model_default_params = defaults
+        try:
+            yield
+        finally:
+            bindings.llama_model_default_params = original
+
+
+@functools.cache
+def _cpu_has_amx() -> bool:
+    """True when llama.cpp runs with its AMX int8 kernels (Intel Xeon since Sapphire Rapids).
+
+    With them on, llama.cpp's extra buffer types (weights repacked for AMX) crashed decoding of
+    Q4_K_M models here: a segmentation fault in `llama_decode` on the first token, for the
+    tests' tiny Llama and the 105M benchmark Llama alike (llama-cpp-python 0.3.36 built from
+    source on a Xeon with AMX, 2026-12-03), while F16 and every model with `use_extra_bufts`
+    off ran, and the same build without AMX (AMD EPYC) had run them all. So on such a CPU the
+    weights stay as the file has them: slower prompt processing, no crash."""
+    import llama_cpp
+
+    llama_cpp.llama_backend_init()
+    return "AMX_INT8 = 1" in llama_cpp.llama_print_system_info().decode(errors="replace")
 
 
 def apply_lora(llm: llama_cpp.Llama, adapter: Path, scale: float) -> None:

@@ -65,3 +65,18 @@ def test_token_counting_uses_the_models_tokenizer(engine):
     assert engine.count_tokens("") == 0
     assert engine.count_tokens("<|im_end|>") == 1  # a special token is one token
     assert engine.count_tokens("Hello there!") == len(engine.tokenize("Hello there!"))
+
+
+def test_extra_buffer_types_can_be_turned_off_for_one_load_and_come_back():
+    # On a CPU with AMX, llama.cpp's repacked weights crashed Q4_K_M decoding (see
+    # `_cpu_has_amx`): load_model turns them off there, and only for its own load.
+    import llama_cpp.llama_cpp as bindings
+
+    from runtime.engine.llamacpp import _model_defaults
+
+    assert bindings.llama_model_default_params().use_extra_bufts
+    with _model_defaults(use_extra_bufts=False):
+        assert not bindings.llama_model_default_params().use_extra_bufts
+    assert bindings.llama_model_default_params().use_extra_bufts
+    with _model_defaults(use_extra_bufts=True):
+        assert bindings.llama_model_default_params().use_extra_bufts
