@@ -20,7 +20,8 @@ FORMAT = 3
 """Version of the memory directory's layout; another version must be rebuilt (2: keyword terms
 with Korean particles cut, Indonesian stems, Chinese function characters; see `keywords`;
 3: turns shown with their neighbours and speakers, messages embedded in the third person,
-irregular English verbs; see `turns`, `person`, `english`)."""
+irregular English verbs; see `turns`, `person`, `english`). Episodes came later without a new
+format: they are made from the items' keyword terms when a file lacks them (see `items`)."""
 
 
 def open_directory(directory: Path, embedder: Embedder) -> tuple[ItemStore, VectorIndex]:

@@ -1,7 +1,8 @@
 """The memory directory's own SQLite file: every indexed item, its keyword index and the state.
 
 `items` holds what a search returns (text, kind, provenance, time); `terms` is an FTS5 index
-of each item's keyword terms (see `keywords`), ranked with SQLite's BM25; `meta` holds the
+of each item's keyword terms (see `keywords`), ranked with SQLite's BM25; `episodes` groups a
+session's turns for a keyword search of their own (see `episodes`); `meta` holds the
 format version, the embedding model's identity and how far indexing has got. Chroma holds the
 vectors under the same item ids. This file is the authority: a vector whose id is not here is
 ignored (so a crash between the two writes is harmless). Everything here is derived from the
@@ -20,6 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from runtime.memory.episodes import Episodes
 from runtime.memory.keywords import terms
 from runtime.memory.language import CJK_SHARE, cjk_share
 
@@ -136,6 +138,7 @@ class ItemStore:
         self.conn = conn
         self.path = path
         self._count: int | None = None
+        self.episodes = Episodes(conn)
 
     @classmethod
     def open(cls, directory: Path) -> ItemStore:
@@ -152,11 +155,17 @@ class ItemStore:
                         conn.execute(statement)
             else:
                 conn.execute("SELECT 1 FROM meta LIMIT 1")  # not ours / damaged: fails here
+            store = cls(conn, path)
+            if store.episodes.missing():
+                with _transaction(conn):
+                    store.episodes.create()
+                    if not new:  # a file from before episodes: made from its items
+                        store.episodes.rebuild_all()
         except sqlite3.DatabaseError:
             conn.close()
             raise
         path.chmod(0o600)
-        return cls(conn, path)
+        return store
 
     def close(self) -> None:
         """Close the file."""
@@ -202,7 +211,9 @@ class ItemStore:
             self.conn.execute(
                 "INSERT INTO terms (rowid, body) VALUES (?, ?)", (cursor.lastrowid, " ".join(found))
             )
+            self.episodes.touch(item.session_id, item.id)
         self._add_df(counts, 1)
+        self.episodes.refresh()
 
     def delete(self, item_ids: Iterable[str]) -> list[str]:
         """Remove items (unknown ids are ignored); return the ids of their vectors."""
@@ -210,7 +221,7 @@ class ItemStore:
         vector_ids: list[str] = []
         for item_id in item_ids:
             row = self.conn.execute(
-                "SELECT items.rowid, terms.body, items.views FROM items"
+                "SELECT items.rowid, terms.body, items.views, items.session_id FROM items"
                 " JOIN terms ON terms.rowid = items.rowid WHERE items.id = ?",
                 (item_id,),
             ).fetchone()
@@ -219,9 +230,11 @@ class ItemStore:
                 vector_ids.extend(vector_ids_of(item_id, row[2]))
                 self.conn.execute("DELETE FROM terms WHERE rowid = ?", (row[0],))
                 self.conn.execute("DELETE FROM items WHERE rowid = ?", (row[0],))
+                self.episodes.touch(row[3], item_id)
             else:
                 vector_ids.append(item_id)
         self._add_df(counts, -1)
+        self.episodes.refresh()
         return vector_ids
 
     def _add_df(self, counts: Counter[str], sign: int) -> None:
@@ -308,6 +321,13 @@ class ItemStore:
         """How many items of each kind."""
         rows = self.conn.execute("SELECT kind, count(*) FROM items GROUP BY kind")
         return {kind: count for kind, count in rows}
+
+    def episode_items(self, text: str, limit: int) -> list[list[str]]:
+        """The turn ids of the `limit` episodes that best match `text`'s terms. Every term
+        counts, even one in most items (a name): episodes are few, and a name that is in all
+        of one conversation's episodes and none of another's tells them apart (recall@10 on
+        the dialogs 0.779 / 0.782 with only `useful_terms`, 0.788 / 0.786 with all)."""
+        return self.episodes.best(list(dict.fromkeys(terms(text)))[:MAX_QUERY_TERMS], limit)
 
     def search(self, text: str, limit: int) -> list[tuple[str, float]]:
         """(item id, BM25 score) of the `limit` items that best match `text`'s useful terms."""

@@ -11,7 +11,8 @@ Then time: memories inside the named period get a boost, and a small recency ter
 ties in favour of what is newer (of two facts the later is usually the true one); ten times
 stronger when the query asks how things are now ("Who is my boss now?"). A memory in which
 someone the query names speaks gets a boost too ("What did Caroline paint?": Caroline's turns,
-not those of another pair of people in the same memory). Last,
+not those of another pair of people in the same memory), and so do the turns of the episodes
+(stretches of a session) whose words best match the query as a whole (`episodes`). Last,
 maximal marginal relevance picks the results one by one and drops near-duplicates, so ten
 results are ten different memories.
 
@@ -81,11 +82,16 @@ class RankSettings:
     """Candidates this similar to one already chosen are dropped as duplicates."""
     pool_factor: int = 4
     """MMR chooses k results among the k * pool_factor best candidates."""
+    episodes: int = 3
+    episode_boost: float = 0.6
+    """The turns of the query's best `episodes` by keyword (see `episodes`) have their score
+    multiplied by 1 + episode_boost, 1 + 2/3 of it, 1 + 1/3 of it (best, second, third); not
+    for a query about how things are now."""
 
     @classmethod
     def dense_only(cls) -> RankSettings:
         """Vectors only (for comparison in benchmarks)."""
-        return cls(keyword_weight=0.0, foreign_dense_weight=1.0)
+        return cls(keyword_weight=0.0, foreign_dense_weight=1.0, episode_boost=0.0)
 
     @classmethod
     def keyword_only(cls) -> RankSettings:
@@ -147,9 +153,10 @@ class Ranker:
         if period is not None:
             query = without_words(query, period.label) or query
         speakers = self.speakers.current()
-        candidates = self._candidates(query, speakers, period, settings)
+        candidates, lift = self._candidates(query, speakers, period, settings)
         named = NamedSpeakers(query, ignored=(*speakers.names(), *self.speakers.defaults.names()))
-        scored = self._score(candidates, named, period, now, set(exclude_message_ids), settings)
+        excluded = set(exclude_message_ids)
+        scored = self._score(candidates, lift, named, period, now, excluded, settings)
         chosen = self._diverse(scored[: k * settings.pool_factor], k, settings)
         # Only the chosen are read whole (every candidate scored had its row: see `_score`).
         items = self.items.get([c.item_id for c in chosen])
@@ -157,7 +164,9 @@ class Ranker:
 
     def _candidates(
         self, query: str, speakers: Speakers, period: Period | None, settings: RankSettings
-    ) -> dict[str, _Candidate]:
+    ) -> tuple[dict[str, _Candidate], dict[str, float]]:
+        """The candidates of every side, and the score multiplier of the turns in the query's
+        best episodes."""
         dense_weight = settings.dense_weight
         if not self.embedder.info.multilingual and cjk_share(query) > CJK_SHARE:
             dense_weight = min(dense_weight, settings.foreign_dense_weight)
@@ -179,22 +188,32 @@ class Ranker:
             # An item has a vector per message (see `turns`): ask for more, keep each one's best.
             hits = self.vectors.query(vector, 2 * settings.candidates)
             credit([item_id_of(v) for v, _ in hits], dense_weight, "dense")
-        keyword, within = sql.result()
+        keyword, within, lift = sql.result()
         if dense_weight > 0 and 0 < len(within) <= settings.period_vectors:
             hits = self.vectors.query_among(vector, 2 * settings.period_candidates, within)
             credit([item_id_of(v) for v, _ in hits], settings.dense_weight, "timely")
         credit(keyword, settings.keyword_weight, "keyword")
-        return found
+        return found, lift
 
     def _keyword_side(
         self, query: str, epoch: tuple[float, float] | None, settings: RankSettings
-    ) -> tuple[list[str], list[str]]:
-        """(BM25 ranking, vector ids of the period's items)."""
+    ) -> tuple[list[str], list[str], dict[str, float]]:
+        """(BM25 ranking, vector ids of the period's items, multiplier of the turns in the
+        best episodes)."""
         keyword: list[str] = []
         if settings.keyword_weight > 0:
             keyword = [item_id for item_id, _ in self.items.search(query, settings.candidates)]
         within = self.items.vector_ids_between(*epoch) if epoch is not None else []
-        return keyword, within
+        lift: dict[str, float] = {}
+        # A question about how things are now is about which of several turns on one topic is
+        # the newest; lifting the conversation with most of its words would undo that.
+        if settings.episode_boost > 0 and settings.episodes > 0 and not CURRENT_STATE.search(query):
+            best = self.items.episode_items(query, settings.episodes)
+            for rank, members in enumerate(best):
+                factor = 1 + settings.episode_boost * (1 - rank / settings.episodes)
+                for item_id in members:
+                    lift.setdefault(item_id, factor)
+        return keyword, within, lift
 
     def close(self) -> None:
         """Stop the worker thread."""
@@ -203,6 +222,7 @@ class Ranker:
     def _score(
         self,
         candidates: dict[str, _Candidate],
+        lift: dict[str, float],
         named: NamedSpeakers,
         period: Period | None,
         now: datetime,
@@ -237,6 +257,7 @@ class Ranker:
             age_days = max(0.0, (now.timestamp() - brief.created_at) / 86400)
             factor += recency * 0.5 ** (age_days / settings.recency_half_life_days)
             candidate.score = (dense + candidate.keyword + candidate.timely) * factor
+            candidate.score *= lift.get(item_id, 1.0)
             if candidate.score > 0:
                 scored.append(candidate)
         scored.sort(key=lambda c: (-c.score, c.item_id))
