@@ -137,6 +137,7 @@ class Ranker:
         self.settings = settings
         self.speakers = speakers
         self._sql_side = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hearth-keywords")
+        self._period_side = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hearth-period")
 
     def search(
         self,
@@ -179,31 +180,39 @@ class Ranker:
                 share = weight / (settings.rrf_k + rank + 1)
                 setattr(candidate, side, max(getattr(candidate, side), share))
 
-        # The SQLite side (keywords, the period's items) runs in a thread while the query is
-        # embedded and Chroma searched: both release the GIL, and the query is that much faster.
-        sql = self._sql_side.submit(self._keyword_side, query, epoch, settings)
+        # The SQLite side (the period's items first, then keywords and episodes) runs in a
+        # thread while the query is embedded and Chroma searched: both release the GIL. The
+        # period's own vector search (~10 ms in Chroma's graph at 100k memories, the slowest
+        # part of a query that names a time) runs beside the main one in a thread of its own.
+        within = self._sql_side.submit(self._period_ids, epoch) if epoch is not None else None
+        sql = self._sql_side.submit(self._keyword_side, query, settings)
+        timely = None
         if dense_weight > 0:
             said = third_person(query, speakers.user, speakers.companion)
             vector = self.embedder.embed([said], query=True)[0]
+            period_ids = within.result() if within is not None else []
+            if 0 < len(period_ids) <= settings.period_vectors:
+                n = 2 * settings.period_candidates
+                timely = self._period_side.submit(self.vectors.query_among, vector, n, period_ids)
             # An item has a vector per message (see `turns`): ask for more, keep each one's best.
             hits = self.vectors.query(vector, 2 * settings.candidates)
             credit([item_id_of(v) for v, _ in hits], dense_weight, "dense")
-        keyword, within, lift = sql.result()
-        if dense_weight > 0 and 0 < len(within) <= settings.period_vectors:
-            hits = self.vectors.query_among(vector, 2 * settings.period_candidates, within)
-            credit([item_id_of(v) for v, _ in hits], settings.dense_weight, "timely")
+        keyword, lift = sql.result()
+        if timely is not None:
+            credit([item_id_of(v) for v, _ in timely.result()], settings.dense_weight, "timely")
         credit(keyword, settings.keyword_weight, "keyword")
         return found, lift
 
+    def _period_ids(self, epoch: tuple[float, float]) -> list[str]:
+        return self.items.vector_ids_between(*epoch)
+
     def _keyword_side(
-        self, query: str, epoch: tuple[float, float] | None, settings: RankSettings
-    ) -> tuple[list[str], list[str], dict[str, float]]:
-        """(BM25 ranking, vector ids of the period's items, multiplier of the turns in the
-        best episodes)."""
+        self, query: str, settings: RankSettings
+    ) -> tuple[list[str], dict[str, float]]:
+        """(BM25 ranking, multiplier of the turns in the best episodes)."""
         keyword: list[str] = []
         if settings.keyword_weight > 0:
             keyword = [item_id for item_id, _ in self.items.search(query, settings.candidates)]
-        within = self.items.vector_ids_between(*epoch) if epoch is not None else []
         lift: dict[str, float] = {}
         # A question about how things are now is about which of several turns on one topic is
         # the newest; lifting the conversation with most of its words would undo that.
@@ -213,11 +222,12 @@ class Ranker:
                 factor = 1 + settings.episode_boost * (1 - rank / settings.episodes)
                 for item_id in members:
                     lift.setdefault(item_id, factor)
-        return keyword, within, lift
+        return keyword, lift
 
     def close(self) -> None:
-        """Stop the worker thread."""
+        """Stop the worker threads."""
         self._sql_side.shutdown(wait=True)
+        self._period_side.shutdown(wait=True)
 
     def _score(
         self,
