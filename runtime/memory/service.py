@@ -179,7 +179,10 @@ class CompanionMemory:
         """Index what the transcript gained since the last call (see `indexer`), or with
         `limit` about that many messages of it. `on_progress(done, total)` is called as
         messages are indexed."""
-        return self.indexer.index_new(on_progress, limit=limit)
+        report = self.indexer.index_new(on_progress, limit=limit)
+        if report.removed:  # sessions were deleted: the names they carried no longer count
+            self.ranker.speakers.recount()
+        return report
 
     def search(
         self,
@@ -205,6 +208,7 @@ class CompanionMemory:
                 (*hit.item.message_ids, *hit.item.context_ids)
             )]  # fmt: skip
             self.indexer.refresh([item.message_ids[0] for item in stale])
+            self.ranker.speakers.recount()
         return hits
 
     def warm(self) -> None:

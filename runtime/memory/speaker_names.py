@@ -21,12 +21,19 @@ DOMINANT_SHARE = 0.9
 
 class KnownSpeakers:
     """The speakers' names as the transcript has them, counted incrementally (message ids only
-    grow, so each call reads only the messages added since the last)."""
+    grow, so each call reads only the messages added since the last; after a deletion the
+    memory service calls `recount`)."""
 
     def __init__(self, store: StoreReader, defaults: Speakers) -> None:
         self.store = store
         self.defaults = defaults
         self._counts: dict[str, Counter[str]] = {"user": Counter(), "assistant": Counter()}
+        self._last_id = 0
+
+    def recount(self) -> None:
+        """Count again from the start at the next `current` (messages were deleted: counts
+        only ever grow otherwise)."""
+        self._counts = {"user": Counter(), "assistant": Counter()}
         self._last_id = 0
 
     def current(self) -> Speakers:

@@ -38,3 +38,26 @@ def test_a_merged_transcript_keeps_the_defaults(tmp_path: Path) -> None:
         assert known.current() == DEFAULTS
         _chat(store, "Joanna", "Nate", 200)  # 210 of 220: one name carries the role again
         assert known.current() == Speakers(user="Joanna", companion="Nate")
+
+
+def test_recount_forgets_the_names_of_deleted_messages(tmp_path: Path) -> None:
+    with TranscriptStore.open(tmp_path / "t.sqlite") as store:
+        known = KnownSpeakers(store, DEFAULTS)
+        _chat(store, "Sam", "Mira", 10)
+        _chat(store, "Joanna", "Nate", 200)
+        assert known.current() == Speakers(user="Joanna", companion="Nate")
+        store.delete_session(max(session.id for session in store.list_sessions()))
+        assert known.current() == Speakers(user="Joanna", companion="Nate")  # counts only grow
+        known.recount()
+        assert known.current() == Speakers(user="Sam", companion="Mira")
+
+
+def test_memory_counts_again_after_a_session_is_deleted(memory, converse, entry) -> None:
+    converse([("Hi!", "Hello!")] * 2, name="Sam")
+    joanna = converse([("Hi!", "Hello!")] * 30, name="Joanna")
+    memory.index_new()
+    assert memory.ranker.speakers.current().user == "Joanna"  # 30 of 32 named user messages
+    with TranscriptStore.open(entry.paths.transcript) as store:
+        store.delete_session(store.get_message(joanna[0]).session_id)
+    memory.index_new()  # removes the session's turns, and its names from the counts
+    assert memory.ranker.speakers.current().user == "Sam"
