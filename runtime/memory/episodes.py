@@ -89,9 +89,7 @@ class Episodes:
 
     def _refresh_session(self, session_id: int, first_head: int) -> None:
         rows = self.conn.execute(
-            "SELECT items.id, terms.body FROM items JOIN terms ON terms.rowid = items.rowid"
-            " WHERE items.session_id = ? AND items.id LIKE 'turn:%'",
-            (session_id,),
+            "SELECT id, rowid FROM items WHERE session_id = ? AND id LIKE 'turn:%'", (session_id,)
         ).fetchall()
         turns = sorted(rows, key=lambda row: _head(row[0]))
         changed_at = next((i for i, row in enumerate(turns) if _head(row[0]) >= first_head), None)
@@ -103,16 +101,31 @@ class Episodes:
         for (rowid,) in stale:
             self.conn.execute("DELETE FROM episode_terms WHERE rowid = ?", (rowid,))
             self.conn.execute("DELETE FROM episodes WHERE rowid = ?", (rowid,))
+        # Only the turns of the episodes rewritten are read: a long session gains a turn at a
+        # time, and its earlier episodes stay as they are.
+        rewritten = turns[start * EPISODE_TURNS :]
+        bodies = self._bodies([rowid for _, rowid in rewritten])
         for segment in range(start, -(-len(turns) // EPISODE_TURNS)):
             members = turns[segment * EPISODE_TURNS : (segment + 1) * EPISODE_TURNS]
             cursor = self.conn.execute(
                 "INSERT INTO episodes (session_id, segment, items) VALUES (?, ?, ?)",
-                (session_id, segment, json.dumps([row[0] for row in members])),
+                (session_id, segment, json.dumps([item_id for item_id, _ in members])),
             )
-            body = " ".join(row[1] for row in members)
+            body = " ".join(bodies.get(rowid, "") for _, rowid in members)
             self.conn.execute(
                 "INSERT INTO episode_terms (rowid, body) VALUES (?, ?)", (cursor.lastrowid, body)
             )
+
+    def _bodies(self, rowids: Sequence[int]) -> dict[int, str]:
+        """The keyword terms of items by rowid, 500 at a time (SQLite's variable limit)."""
+        found: dict[int, str] = {}
+        for begin in range(0, len(rowids), 500):
+            chunk = list(rowids[begin : begin + 500])
+            marks = ",".join("?" * len(chunk))
+            found.update(
+                self.conn.execute(f"SELECT rowid, body FROM terms WHERE rowid IN ({marks})", chunk)
+            )
+        return found
 
     def best(self, useful_terms: Sequence[str], limit: int) -> list[list[str]]:
         """The item ids of the `limit` episodes that best match the terms (BM25), best first."""

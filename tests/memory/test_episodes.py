@@ -101,3 +101,23 @@ def test_a_memory_file_from_before_episodes_gets_them_when_opened(entry, convers
         assert [hit.item.id for hit in reopened.search("band gig name", 5)] == before
     finally:
         reopened.close()
+
+
+def test_a_turn_added_to_a_long_session_rewrites_only_its_last_episode(
+    memory, converse, entry
+) -> None:
+    from runtime.store import TranscriptStore
+
+    talk = [(f"Day {n}: I swam {n} lengths.", f"Great, {n}!") for n in range(40)]
+    ids = converse(talk)
+    memory.index_new()
+    rows = "SELECT rowid, items FROM episodes ORDER BY segment"
+    before = memory.items.conn.execute(rows).fetchall()
+    with TranscriptStore.open(entry.paths.transcript) as store:
+        session_id = store.get_message(ids[0]).session_id
+        added = store.append(session_id, "user", "Day 40: I swam 40 lengths.")
+        store.append(session_id, "assistant", "Great, 40!")
+    memory.index_new()
+    after = memory.items.conn.execute(rows).fetchall()
+    assert after[:2] == before[:2]  # the same rows: not rewritten
+    assert json.loads(after[2][1]) == [*json.loads(before[2][1]), f"turn:{added.id}"]
