@@ -10,7 +10,7 @@ meaning and by words, offline.
 Modules: `embedder` (offline sentence embeddings via onnxruntime, graph from `onnx_graph`,
 int8 scales from `calibration`), `vectors` (Chroma; `exact` search while small), `items`
 (SQLite: items, FTS5 keyword index, state; `episodes`, stretches of sessions searched by
-keyword as one), `directory` (the two together, format and model
+keyword as one; `fts`, the queries they share), `directory` (the two together, format and model
 checked), `lock` (one process at a time), `turns` (what is remembered), `indexer` (incremental
 indexing), `rank` (hybrid ranking; `timeq` and `timewords` read time in queries, `keywords` the
 words), `service` (the `CompanionMemory` API), `retriever` (prompt assembly's view), `core`

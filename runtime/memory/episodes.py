@@ -22,6 +22,8 @@ import json
 import sqlite3
 from collections.abc import Sequence
 
+from runtime.memory.fts import best_matches, rows_in
+
 EPISODE_TURNS = 16
 """Turns per episode: a sitting's worth of talk (a session of the dialogs is 8-14 turns)."""
 
@@ -104,7 +106,13 @@ class Episodes:
         # Only the turns of the episodes rewritten are read: a long session gains a turn at a
         # time, and its earlier episodes stay as they are.
         rewritten = turns[start * EPISODE_TURNS :]
-        bodies = self._bodies([rowid for _, rowid in rewritten])
+        bodies = dict(
+            rows_in(
+                self.conn,
+                "SELECT rowid, body FROM terms WHERE rowid IN ({marks})",
+                [rowid for _, rowid in rewritten],
+            )
+        )
         for segment in range(start, -(-len(turns) // EPISODE_TURNS)):
             members = turns[segment * EPISODE_TURNS : (segment + 1) * EPISODE_TURNS]
             cursor = self.conn.execute(
@@ -116,26 +124,7 @@ class Episodes:
                 "INSERT INTO episode_terms (rowid, body) VALUES (?, ?)", (cursor.lastrowid, body)
             )
 
-    def _bodies(self, rowids: Sequence[int]) -> dict[int, str]:
-        """The keyword terms of items by rowid, 500 at a time (SQLite's variable limit)."""
-        found: dict[int, str] = {}
-        for begin in range(0, len(rowids), 500):
-            chunk = list(rowids[begin : begin + 500])
-            marks = ",".join("?" * len(chunk))
-            found.update(
-                self.conn.execute(f"SELECT rowid, body FROM terms WHERE rowid IN ({marks})", chunk)
-            )
-        return found
-
-    def best(self, useful_terms: Sequence[str], limit: int) -> list[list[str]]:
+    def best(self, terms: Sequence[str], limit: int) -> list[list[str]]:
         """The item ids of the `limit` episodes that best match the terms (BM25), best first."""
-        if not useful_terms or limit <= 0:
-            return []
-        query = " OR ".join(f'"{term}"' for term in useful_terms)
-        rows = self.conn.execute(
-            "SELECT episodes.items FROM (SELECT rowid, bm25(episode_terms) AS score"
-            " FROM episode_terms WHERE episode_terms MATCH ? ORDER BY score LIMIT ?) AS best"
-            " JOIN episodes ON episodes.rowid = best.rowid ORDER BY best.score",
-            (query, limit),
-        )
+        rows = best_matches(self.conn, "episode_terms", "episodes", "episodes.items", terms, limit)
         return [json.loads(row[0]) for row in rows]

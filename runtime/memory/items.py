@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from runtime.memory.episodes import Episodes
+from runtime.memory.fts import best_matches, rows_in
 from runtime.memory.keywords import terms
 from runtime.memory.language import CJK_SHARE, cjk_share
 
@@ -286,13 +287,8 @@ class ItemStore:
         return {row[0]: Brief(row[1], bool(row[2]), row[3], row[4]) for row in rows}
 
     def _rows(self, columns: str, item_ids: Sequence[str]) -> Iterator[tuple]:
-        """`columns` of the items with these ids, 500 ids per query (SQLite's variable limit)."""
-        for start in range(0, len(item_ids), 500):
-            chunk = list(item_ids[start : start + 500])
-            marks = ",".join("?" * len(chunk))
-            yield from self.conn.execute(
-                f"SELECT {columns} FROM items WHERE id IN ({marks})", chunk
-            )
+        """`columns` of the items with these ids."""
+        return rows_in(self.conn, f"SELECT {columns} FROM items WHERE id IN ({{marks}})", item_ids)
 
     def vector_ids_between(self, start: float, end: float) -> list[str]:
         """The vector ids of items created in [start, end) (epoch seconds)."""
@@ -332,17 +328,7 @@ class ItemStore:
     def search(self, text: str, limit: int) -> list[tuple[str, float]]:
         """(item id, BM25 score) of the `limit` items that best match `text`'s useful terms."""
         useful = self.useful_terms(text)
-        if not useful:
-            return []
-        query = " OR ".join(f'"{term}"' for term in useful)
-        # Rank inside FTS5 first, then name the few best: joining every match to `items`
-        # before the LIMIT costs as much again as the ranking.
-        rows = self.conn.execute(
-            "SELECT items.id, best.score FROM (SELECT rowid, -bm25(terms) AS score"
-            " FROM terms WHERE terms MATCH ? ORDER BY bm25(terms) LIMIT ?) AS best"
-            " JOIN items ON items.rowid = best.rowid ORDER BY best.score DESC",
-            (query, limit),
-        )
+        rows = best_matches(self.conn, "terms", "items", "items.id, -best.score", useful, limit)
         return [(row[0], row[1]) for row in rows]
 
 

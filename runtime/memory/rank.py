@@ -184,7 +184,9 @@ class Ranker:
         # thread while the query is embedded and Chroma searched: both release the GIL. The
         # period's own vector search (~10 ms in Chroma's graph at 100k memories, the slowest
         # part of a query that names a time) runs beside the main one in a thread of its own.
-        within = self._sql_side.submit(self._period_ids, epoch) if epoch is not None else None
+        within = None
+        if epoch is not None:
+            within = self._sql_side.submit(self.items.vector_ids_between, *epoch)
         sql = self._sql_side.submit(self._keyword_side, query, settings)
         timely = None
         if dense_weight > 0:
@@ -202,9 +204,6 @@ class Ranker:
             credit([item_id_of(v) for v, _ in timely.result()], settings.dense_weight, "timely")
         credit(keyword, settings.keyword_weight, "keyword")
         return found, lift
-
-    def _period_ids(self, epoch: tuple[float, float]) -> list[str]:
-        return self.items.vector_ids_between(*epoch)
 
     def _keyword_side(
         self, query: str, settings: RankSettings
