@@ -7,20 +7,38 @@ Hearth's users write, short and long, with emoji, numbers and names. Fixed texts
 ranges, and so every vector, the same on every load; dynamic quantization instead scaled each
 batch by its own extremes, so a text's vector changed with its batch mates (cosine 0.97-0.996
 alone vs in a batch), and a rebuilt index would not have equalled the one it replaced.
+
+The block output layers' inputs (GELU outputs) also have their outlier channels measured: the
+OUTLIER_CHANNELS with the largest values stay float32 (`onnx_graph._Graph.linear`) and the range
+is that of the other channels.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from runtime.memory.onnx_graph import BertShape, InputRanges, build_bert_graph, int8_layers
+from runtime.memory.onnx_graph import (
+    BertShape,
+    InputRanges,
+    OutlierChannels,
+    build_bert_graph,
+    int8_layers,
+    outlier_layers,
+)
 
 MARGIN = 1.1
 """Ranges are widened by this factor: a text more extreme than the calibration texts is cut a
 little later (values beyond the range are clipped to it)."""
+OUTLIER_CHANNELS = 4
+"""Input channels per block output layer kept float32. all-MiniLM-L6-v2 has one or two outliers
+per block (largest values 24, 20, 17 and 15, 13, 7, 5 against 5.5 at most for the others).
+Measured on 3,000 chat lines (2-core AMD EPYC): 4 channels, 605 texts/s, cosine to float32 0.9947
+mean, 0.9892 lowest; those layers in float32 (as before) 398/s, 0.9952 / 0.9906; 1 channel
+629/s, 0.9940 / 0.9882; 16 channels 519/s, 0.9948 / 0.9890."""
 
 CALIBRATION_TEXTS = (
     "Nora: I adopted a grey kitten from the shelter last week and named her Mochi!",
@@ -58,15 +76,24 @@ CALIBRATION_TEXTS = (
 )
 
 
-def measure_input_ranges(
+@dataclass(frozen=True)
+class Calibration:
+    """What the int8 graph needs (`build_bert_graph`'s `ranges` and `outliers`)."""
+
+    ranges: InputRanges
+    outliers: OutlierChannels
+
+
+def calibrate(
     weights: Mapping[str, np.ndarray],
     shape: BertShape,
     pooling: str,
     tokenizer: Any,
     prefixes: tuple[str, ...] = ("",),
-) -> InputRanges:
-    """(lowest, highest) of each int8 layer's input over the calibration texts (each with
-    each of `prefixes`, e.g. e5's "query: " and "passage: "), widened by MARGIN."""
+) -> Calibration:
+    """Ranges of each int8 layer's input over the calibration texts (each with each of
+    `prefixes`, e.g. e5's "query: " and "passage: "), widened by MARGIN, and the outlier
+    channels of the block output layers, whose range leaves them out."""
     import onnxruntime
 
     graph = build_bert_graph(weights, shape, pooling=pooling, probe=True)
@@ -75,13 +102,26 @@ def measure_input_ranges(
     session = onnxruntime.InferenceSession(graph, options, providers=["CPUExecutionProvider"])
     layers = int8_layers(shape.layers)
     names = [f"{layer}_in" for layer in layers]
-    low = dict.fromkeys(layers, 0.0)
-    high = dict.fromkeys(layers, 0.0)
+    low: dict[str, np.ndarray] = {}
+    high: dict[str, np.ndarray] = {}
     # One text at a time: no padding to leave out, and the long text does not pad the rest.
     for text in (prefix + text for prefix in prefixes for text in CALIBRATION_TEXTS):
         ids = np.array([tokenizer.encode(text).ids], dtype=np.int64)
         feed = {"input_ids": ids, "attention_mask": np.ones_like(ids)}
         for layer, value in zip(layers, session.run(names, feed), strict=True):
-            low[layer] = min(low[layer], float(value.min()))
-            high[layer] = max(high[layer], float(value.max()))
-    return {layer: (low[layer] * MARGIN, high[layer] * MARGIN) for layer in layers}
+            rows = value.reshape(-1, value.shape[-1])  # per channel: [tokens, channels]
+            low[layer] = np.minimum(low.get(layer, 0.0), rows.min(axis=0))
+            high[layer] = np.maximum(high.get(layer, 0.0), rows.max(axis=0))
+    outliers: dict[str, list[int]] = {}
+    for layer in outlier_layers(shape.layers):
+        extremes = np.maximum(high[layer], -low[layer])
+        count = min(OUTLIER_CHANNELS, extremes.size - 1)
+        channels = sorted(int(c) for c in np.argsort(-extremes, kind="stable")[:count])
+        outliers[layer] = channels
+        high[layer] = np.delete(high[layer], channels)
+        low[layer] = np.delete(low[layer], channels)
+    ranges = {
+        layer: (float(low[layer].min()) * MARGIN, float(high[layer].max()) * MARGIN)
+        for layer in layers
+    }
+    return Calibration(ranges, outliers)

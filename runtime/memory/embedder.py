@@ -9,16 +9,19 @@ running, load 1.9-2.3), all-MiniLM-L6-v2, same texts, sentences of 16 tokens on 
     (earlier) chromadb's ONNX wrapper (pads to 256 tokens)      ~20 sentences/s
 
 so the engine is onnxruntime running a graph written by `onnx_graph` from the model's own
-safetensors file, and by default with most linear layers in int8 (`INT8`). Measured on
-3,000 multilingual chat lines (2 cores, 2026-11-23): float32 270-285 sentences/s, int8
-(query/key/value, attention output and intermediate layers; each block's output layer stays
-float32) 441-463/s, 1.6x; cosine to float32 0.995 mean, 0.984 lowest. Retrieval barely moved:
-on the recall benchmark (130 questions) hybrid recall@10 0.662 float32 vs 0.654 int8, @5 0.585
-vs 0.577 (one question each); indexing 36.8 s vs 23.1 s. (Scaling each batch by its own
-extremes instead, dynamic quantization, was as fast but made vectors depend on their batch.)
-Quantizing the block output layers too: 1.75x but cosine 0.971 lowest; with calibrated
-per-channel smoothing of their GELU input (SmoothQuant, alpha 0.5-0.9) 2.1x but cosine 0.991
-mean, 0.978 lowest at best: not done, recall matters more than the last 30 % of speed.
+safetensors file, and by default with its linear layers in int8 (`INT8`). Measured on 3,000
+multilingual chat lines (2 cores, 2026-11-23): float32 270-285 sentences/s, int8 for all but
+each block's output layer 441-463/s, 1.6x; cosine to float32 0.995 mean, 0.984 lowest.
+Retrieval barely moved: on the recall benchmark (130 questions) hybrid recall@10 0.662 float32
+vs 0.654 int8, @5 0.585 vs 0.577 (one question each). The block output layers (then 43 % of the
+time, float32 MatMul) joined on 2026-12-03: their input has one or two outlier channels per
+block, which stay float32 (`calibration.OUTLIER_CHANNELS`); 3,000 lines on an AMD EPYC, 2
+cores: 398 → 605 sentences/s, cosine to float32 0.9952 → 0.9947 mean, 0.9906 → 0.9892 lowest;
+hybrid recall@10 on the recall benchmark's sets 0.788 → 0.790, 0.786 → 0.782 (dialogs) and
+0.689 → 0.696 (multilingual). Quantizing those layers with the outliers, or SmoothQuant
+(per-channel smoothing, alpha 0.5-0.9), had cost cosine 0.971-0.978 lowest. (Scaling each
+batch by its own extremes instead, dynamic quantization, was as fast but made vectors depend
+on their batch.)
 
 Texts are tokenized with the model's tokenizer.json, sorted by length and batched with only as
 much padding as the longest text of each batch needs (dynamic padding). Embeddings are
@@ -58,8 +61,9 @@ REQUIRED_FILES = ("config.json", "tokenizer.json", "model.safetensors")
 MAX_TOKENS = 256
 """Longest input embedded; longer texts are cut (sentence-transformers' all-MiniLM limit)."""
 INT8 = True
-"""Run most linear layers in int8 (module docstring: 1.6x faster, same recall). Vectors from
-either precision are interchangeable in an index (cosine 0.995): the identity is the weights."""
+"""Run the linear layers in int8 (module docstring: over 2x float32's speed, same recall). Vectors
+from either precision are interchangeable in an index (cosine 0.995): the identity is the
+weights."""
 BATCH_ROWS = 128
 BATCH_TOKENS = 8192
 """Batch limits: measured best of 32/64/128/256 rows here (bigger batches keep both cores busy)."""
@@ -249,7 +253,7 @@ def _load(source: ModelSource, sha256: str, int8: bool) -> Embedder:
     import onnxruntime
     from tokenizers import Tokenizer
 
-    from runtime.memory.calibration import measure_input_ranges
+    from runtime.memory.calibration import calibrate
     from runtime.memory.onnx_graph import (
         BertShape,
         build_bert_graph,
@@ -276,11 +280,12 @@ def _load(source: ModelSource, sha256: str, int8: bool) -> Embedder:
         info = _describe(source, sha256, shape.hidden)
         weights = encoder_weights(read_safetensors(folder / "model.safetensors"))
         pooling = _pooling(folder)
-        ranges = None
+        ranges = outliers = None
         if int8:
             prefixes = tuple(sorted({info.query_prefix, info.passage_prefix}))
-            ranges = measure_input_ranges(weights, shape, pooling, tokenizer, prefixes)
-        graph = build_bert_graph(weights, shape, pooling=pooling, ranges=ranges)
+            calibration = calibrate(weights, shape, pooling, tokenizer, prefixes)
+            ranges, outliers = calibration.ranges, calibration.outliers
+        graph = build_bert_graph(weights, shape, pooling=pooling, ranges=ranges, outliers=outliers)
         options = onnxruntime.SessionOptions()
         options.log_severity_level = 3  # onnxruntime's notes about our graph are not for users
         session = onnxruntime.InferenceSession(graph, options, providers=["CPUExecutionProvider"])

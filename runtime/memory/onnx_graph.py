@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import struct
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -125,21 +125,29 @@ class BertShape:
 
 InputRanges = Mapping[str, tuple[float, float]]
 """(lowest, highest) value of each int8 layer's input, by layer name (`qkv0`, `out0`, `up0`, …)."""
+OutlierChannels = Mapping[str, Sequence[int]]
+"""Input channels of an int8 layer that stay float32, by layer name (see `_Graph.linear`)."""
 
 
 class _Graph:
     """Collects nodes and initializers; names are unique because callers make them so.
 
     A linear layer runs in int8 when `ranges` has its input's range (static quantization: the
-    input's scale is fixed, so a text's vector does not depend on the batch it is in). With
-    `probe`, every such layer's float32 input is also a graph output (`NAME_in`), to measure
-    those ranges.
+    input's scale is fixed, so a text's vector does not depend on the batch it is in); the
+    input channels named in `outliers` then stay float32. With `probe`, every linear layer's
+    float32 input is also a graph output (`NAME_in`), to measure those ranges.
     """
 
-    def __init__(self, ranges: InputRanges | None = None, probe: bool = False) -> None:
+    def __init__(
+        self,
+        ranges: InputRanges | None = None,
+        probe: bool = False,
+        outliers: OutlierChannels | None = None,
+    ) -> None:
         self.nodes: list[bytes] = []
         self.initializers: list[bytes] = []
         self.ranges = dict(ranges or {})
+        self.outliers = {name: list(channels) for name, channels in (outliers or {}).items()}
         self.probe = probe
         self.probes: list[str] = []
 
@@ -179,14 +187,30 @@ class _Graph:
             self.probes.append(self.op("Identity", [x], name + "_in"))
 
     def linear(self, x: str, name: str, weight: np.ndarray) -> str:
-        """x @ weight: float32, or int8 when the input's range is known."""
+        """x @ weight: float32, or int8 when the input's range is known.
+
+        A few input channels can take values far beyond the rest (GELU outputs of 13-24 where
+        the others stay under 5.5): one uint8 scale for all would leave the rest a quarter of
+        its levels. Those `outliers` channels are multiplied in float32 (a [tokens, 4] by
+        [4, out] MatMul beside the int8 one, whose weight rows for them are zero, so their
+        clipped int8 values add nothing)."""
         self._watch(x, name)
         if name not in self.ranges:
             return self.op("MatMul", [x, self.const(name, weight)], name + "_out")
+        channels = self.outliers.get(name, [])
+        int8_weight = weight.copy()
+        int8_weight[channels, :] = 0.0
         x_q, x_scale, x_zero = self._quantized_input(x, name)
-        w_q, w_scale, w_zero = self._int8_weight(name, weight)
+        w_q, w_scale, w_zero = self._int8_weight(name, int8_weight)
         inputs = [x_q, w_q, x_scale, w_scale, x_zero, w_zero]
-        return self.op("MatMulIntegerToFloat", inputs, name + "_out", "com.microsoft")
+        if not channels:
+            return self.op("MatMulIntegerToFloat", inputs, name + "_out", "com.microsoft")
+        product = self.op("MatMulIntegerToFloat", inputs, name + "_int8", "com.microsoft")
+        self.const(name + "_channels", np.array(channels, np.int64))
+        x_float = self.op("Gather", [x, name + "_channels"], name + "_x_float", axis=-1)
+        float_weight = self.const(name + "_float", np.ascontiguousarray(weight[channels, :]))
+        rest = self.op("MatMul", [x_float, float_weight], name + "_float_out")
+        return self.op("Add", [product, rest], name + "_out")
 
     def attention(self, x: str, qkv: np.ndarray, bias: np.ndarray, name: str, heads: int) -> str:
         """Self-attention (query, key and value in one [hidden, 3*hidden] weight) over x."""
@@ -202,10 +226,16 @@ class _Graph:
 
 
 def int8_layers(layers: int) -> list[str]:
-    """The layers that can run in int8: each block's query/key/value, attention output and
-    intermediate layers. The block output layer stays float32: its input comes from GELU with
-    a few outlier channels, and quantizing it alone took cosine to float32 from 0.997 to 0.991."""
-    return [f"{kind}{i}" for i in range(layers) for kind in ("qkv", "out", "up")]
+    """The layers that run in int8: all of each block's (query/key/value, attention output,
+    intermediate and output layers)."""
+    return [f"{kind}{i}" for i in range(layers) for kind in ("qkv", "out", "up", "down")]
+
+
+def outlier_layers(layers: int) -> list[str]:
+    """The int8 layers whose outlier input channels stay float32: each block's output layer,
+    whose input comes from GELU with one or two channels of outliers per block (quantized
+    with them, cosine to float32 fell from 0.997 to 0.991)."""
+    return [f"down{i}" for i in range(layers)]
 
 
 def _weight(weights: Mapping[str, np.ndarray], key: str) -> np.ndarray:
@@ -215,6 +245,7 @@ def _weight(weights: Mapping[str, np.ndarray], key: str) -> np.ndarray:
 def build_bert_graph(
     weights: Mapping[str, np.ndarray], shape: BertShape, *, pooling: str = "mean",
     ranges: InputRanges | None = None, probe: bool = False,
+    outliers: OutlierChannels | None = None,
 ) -> bytes:  # fmt: skip
     """A serialized ONNX model: (input_ids, attention_mask) int64 [batch, tokens] → embedding
     float32 [batch, hidden], pooled (`mean` or `cls`) and L2-normalised.
@@ -222,10 +253,10 @@ def build_bert_graph(
     `weights` are the encoder's tensors named as in Hugging Face's BertModel without a prefix
     (`embeddings.word_embeddings.weight`, `encoder.layer.0.attention.self.query.weight`, …).
     Layers named in `ranges` run in int8 (`int8_layers`; onnxruntime's QAttention and
-    MatMulIntegerToFloat); `probe` adds their float32 inputs as outputs (see `_Graph`).
-    Raises KeyError naming a missing tensor.
+    MatMulIntegerToFloat), but for the input channels named in `outliers`; `probe` adds their
+    float32 inputs as outputs (see `_Graph`). Raises KeyError naming a missing tensor.
     """
-    g = _Graph(ranges, probe)
+    g = _Graph(ranges, probe, outliers)
     w = lambda key: _weight(weights, key)  # noqa: E731 - short alias keeps the graph readable
     g.const("word", w("embeddings.word_embeddings.weight"))
     positions = w("embeddings.position_embeddings.weight")[shape.position_offset :]
