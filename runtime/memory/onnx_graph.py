@@ -198,8 +198,10 @@ class _Graph:
         if name not in self.ranges:
             return self.op("MatMul", [x, self.const(name, weight)], name + "_out")
         channels = self.outliers.get(name, [])
-        int8_weight = weight.copy()
-        int8_weight[channels, :] = 0.0
+        int8_weight = weight
+        if channels:
+            int8_weight = weight.copy()
+            int8_weight[channels, :] = 0.0
         x_q, x_scale, x_zero = self._quantized_input(x, name)
         w_q, w_scale, w_zero = self._int8_weight(name, int8_weight)
         inputs = [x_q, w_q, x_scale, w_scale, x_zero, w_zero]
