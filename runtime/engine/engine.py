@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from runtime.companion import GenerationSettings
 from runtime.engine.adapters import BaseIdentity, base_identity, check_adapter
 from runtime.engine.generation import Generation, predicted_evaluation
+from runtime.engine.lifetime import Lifetime
 from runtime.engine.llamacpp import check_gguf_file, load_model
 from runtime.engine.template import ChatMessage, ChatTemplate
 from runtime.errors import ModelError
@@ -80,6 +81,8 @@ class Engine:
         self._llm = llm
         self.config = config
         self._lock = threading.Lock()
+        """Held by the generation running (one at a time per context)."""
+        self._lifetime = Lifetime()
 
     @classmethod
     def load(cls, config: EngineConfig) -> Engine:
@@ -111,7 +114,8 @@ class Engine:
     @property
     def n_ctx(self) -> int:
         """The context window in tokens."""
-        return self._llm.n_ctx()
+        with self._lifetime.using():
+            return self._llm.n_ctx()
 
     @property
     def model_name(self) -> str:
@@ -124,13 +128,14 @@ class Engine:
     @cached_property
     def template(self) -> ChatTemplate:
         """The model's chat template (from the GGUF; ChatML when it has none)."""
-        model = self._llm._model
-        eos, bos = self._llm.token_eos(), self._llm.token_bos()
-        return ChatTemplate(
-            self._llm.metadata.get("tokenizer.chat_template"),
-            eos_token=model.token_get_text(eos) if eos != -1 else "",
-            bos_token=model.token_get_text(bos) if bos != -1 else "",
-        )
+        with self._lifetime.using():
+            model = self._llm._model
+            eos, bos = self._llm.token_eos(), self._llm.token_bos()
+            return ChatTemplate(
+                self._llm.metadata.get("tokenizer.chat_template"),
+                eos_token=model.token_get_text(eos) if eos != -1 else "",
+                bos_token=model.token_get_text(bos) if bos != -1 else "",
+            )
 
     def identity(self) -> BaseIdentity:
         """The base identity of the loaded model (see `runtime.engine.adapters`)."""
@@ -141,7 +146,8 @@ class Engine:
     def tokenize(self, text: str) -> list[int]:
         """Tokens of `text` as the model sees it: special tokens parsed, no BOS added (chat
         templates write their own, as llama-cpp-python's chat path assumes)."""
-        return self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=True)
+        with self._lifetime.using():
+            return self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=True)
 
     def count_tokens(self, text: str) -> int:
         """How many tokens `text` is for this model."""
@@ -177,17 +183,21 @@ class Engine:
                 hint="raise the context size (generation.context_size) or shorten the prompt",
             )
         arguments = sampling or sampling_arguments(settings or GenerationSettings(), max_tokens)
-        return Generation(self._llm, tokens, arguments, cancel=cancel, lock=self._lock)
+        return Generation(
+            self._llm, tokens, arguments, cancel=cancel, lock=self._lock, lifetime=self._lifetime
+        )
 
     def predicted_evaluation(self, tokens: Sequence[int]) -> int:
         """How many of `tokens` would be evaluated now (the rest is in the KV cache)."""
-        return predicted_evaluation(self._llm, tokens)
+        with self._lifetime.using():
+            return predicted_evaluation(self._llm, tokens)
 
     def reset(self) -> None:
         """Forget the KV cache: the next prompt is evaluated from its first token."""
-        with self._lock:
+        with self._lifetime.using(), self._lock:
             self._llm.reset()
 
     def close(self) -> None:
-        """Free the model and its context."""
-        self._llm.close()
+        """Free the model and its context once no thread uses them (a generation running
+        stops at its next token); later calls raise ModelClosedError."""
+        self._lifetime.close(self._llm.close)

@@ -11,3 +11,7 @@ class AdapterMismatchError(ModelError):
 
 class TemplateError(ModelError):
     """The model's chat template cannot render the conversation."""
+
+
+class ModelClosedError(ModelError):
+    """The model was used after it was closed (Hearth quitting, or a model change)."""

@@ -31,6 +31,8 @@ from typing import TYPE_CHECKING, Any, Literal
 if TYPE_CHECKING:
     import llama_cpp
 
+    from runtime.engine.lifetime import Lifetime
+
 FinishReason = Literal["stop", "length", "cancelled"]
 
 
@@ -106,12 +108,14 @@ class Generation:
         *,
         cancel: threading.Event | None,
         lock: threading.Lock,
+        lifetime: Lifetime,
     ) -> None:
         self._llm = llm
         self._prompt = prompt_tokens
         self._sampling = sampling
         self._cancel = cancel
         self._lock = lock
+        self._lifetime = lifetime
         self._started = False
         self._pieces: list[str] = []
         self.stats: GenerationStats | None = None
@@ -131,7 +135,7 @@ class Generation:
     def _run(self) -> Generator[str, None, None]:
         import llama_cpp
 
-        with self._lock:
+        with self._lifetime.using(), self._lock:
             llm, cancel, options = self._llm, self._cancel, dict(self._sampling)
             limit = min(int(options.pop("max_tokens")), llm.n_ctx() - len(self._prompt))
             llm.set_seed(int(options.pop("seed")))
@@ -158,7 +162,7 @@ class Generation:
                     if piece:
                         self._pieces.append(piece)
                         yield piece
-                    if cancel is not None and cancel.is_set():
+                    if (cancel is not None and cancel.is_set()) or self._lifetime.closing.is_set():
                         finish = "cancelled"
                         break
                     if count >= limit:

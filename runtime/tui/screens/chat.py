@@ -1,7 +1,7 @@
 """The chat: messages on the active branch, the message box, the sessions sidebar, a status bar.
 
 Turns go through `runtime.chat.ChatSession` in a worker thread (`group="chat"`, exclusive);
-streamed text reaches the screen only through `call_from_thread`. Esc sets the turn's cancel
+streamed text reaches the screen only through `call_from_thread` (`_on_ui`). Esc sets the
 event, which the engine checks at every token, so generation stops at once and the partial
 reply stays stored (marked partial).
 """
@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import TYPE_CHECKING, ClassVar
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import work
 from textual.app import ComposeResult
@@ -72,6 +73,8 @@ class ChatScreen(MessageActions, SessionActions, Screen[None]):
         self.editing: int | None = None
         """The id of the message of yours being edited (its text is in the input), if any."""
         self._cancel: threading.Event | None = None
+        self._gone = threading.Event()
+        """Set when the screen is unmounted: a chat that opens after that is closed at once."""
 
     @property
     def hearth(self) -> HearthApp:
@@ -93,6 +96,7 @@ class ChatScreen(MessageActions, SessionActions, Screen[None]):
         self.open_session(None)
 
     def on_unmount(self) -> None:
+        self._gone.set()
         if self._cancel is not None:
             self._cancel.set()
         if self.opened is not None:
@@ -103,21 +107,32 @@ class ChatScreen(MessageActions, SessionActions, Screen[None]):
     @work(thread=True, exclusive=True, group="chat")
     def open_session(self, session_id: int | None, new: bool = False) -> None:
         """Load the model (first time) and open a session: slow, so in a thread."""
-        self.app.call_from_thread(lambda: self.status.set(state="loading model…"))
+        self._on_ui(lambda: self.status.set(state="loading model…"))
         try:
             opened = self.hearth.host.open(self.slug, session_id=session_id, new=new)
             path = opened.chat.path()
             summaries = opened.chat.store.list_sessions()
             report = _report_or_none(opened.chat)
         except Exception as exc:
-            self.app.call_from_thread(self._failed, exc, "")
+            self._on_ui(self._failed, exc, "")
             return
-        self.app.call_from_thread(self._opened, opened, path, summaries, report)
+        if not self._on_ui(self._opened, opened, path, summaries, report):
+            opened.close()  # the screen (or the app) went while it opened: nobody else will
+            return
         warning = opened.memory_warning  # waits for the memory to open: fine in this thread
         if warning:
-            self.app.call_from_thread(
+            self._on_ui(
                 self.notify, "\n".join(warning), title="Memory", severity="warning", timeout=10
             )
+
+    def _on_ui(self, callback: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """`callback(*args)` on the UI thread, from a worker; None once the app has stopped."""
+        if self._gone.is_set():
+            return None
+        try:
+            return self.app.call_from_thread(callback, *args, **kwargs)
+        except RuntimeError:  # "App is not running": the user quit meanwhile
+            return None
 
     async def _opened(
         self,
@@ -125,7 +140,9 @@ class ChatScreen(MessageActions, SessionActions, Screen[None]):
         path: list[PathStep],
         summaries: list[SessionSummary],
         report: ContextReport | None,
-    ) -> None:
+    ) -> bool:
+        if self._gone.is_set():
+            return False
         if self.opened is not None and self.opened is not opened:
             self.opened.close()
         self.opened = opened
@@ -135,6 +152,7 @@ class ChatScreen(MessageActions, SessionActions, Screen[None]):
         self.status.set(model=model, adapter=adapter, used=used, total=total, state="ready")
         self.query_one(SessionList).show(summaries, opened.session.id)
         await self.show_path(path)
+        return True
 
     @property
     def status(self) -> StatusBar:
@@ -237,7 +255,7 @@ class ChatScreen(MessageActions, SessionActions, Screen[None]):
                 cancel.set()
             pending.append(piece)
             if time.monotonic() - flushed >= FLUSH_SECONDS and not cancel.is_set():
-                self.app.call_from_thread(view.append, "".join(pending))
+                self._on_ui(view.append, "".join(pending))
                 pending.clear()
                 flushed = time.monotonic()
 
@@ -251,9 +269,9 @@ class ChatScreen(MessageActions, SessionActions, Screen[None]):
         except Exception as exc:
             if kind == "send":
                 _drop_unanswered(chat, text)
-            self.app.call_from_thread(self._turn_failed, exc, text, chat.path())
+            self._on_ui(self._turn_failed, exc, text, chat.path())
             return
-        self.app.call_from_thread(self._turn_done, turn, chat.path())
+        self._on_ui(self._turn_done, turn, chat.path())
 
     async def _turn_done(self, turn: Turn, path: list[PathStep]) -> None:
         stopped = turn.reply.partial
@@ -349,12 +367,12 @@ class ChatScreen(MessageActions, SessionActions, Screen[None]):
         try:
             report = self.opened.chat.context_report()
         except Exception as exc:
-            self.app.call_from_thread(self._failed, exc, "")
+            self._on_ui(self._failed, exc, "")
             return
         from runtime.tui.screens.inspector import InspectorScreen
 
         companion = self.opened.chat.companion
-        self.app.call_from_thread(self.app.push_screen, InspectorScreen(report, companion))
+        self._on_ui(self.app.push_screen, InspectorScreen(report, companion))
 
     def action_memory(self) -> None:
         from runtime.tui.screens.memory import MemoryScreen
