@@ -10,7 +10,8 @@ ef_search to 512 or max_neighbors to 32 did not cure it. Exact search (one matri
 0.467, every run.
 
 So up to LIMIT vectors (~77 MB of float32) `VectorIndex` answers from this copy, kept in step
-with every upsert and delete; above it, from Chroma's graph.
+with every upsert and delete; above it, from Chroma's graph. The copy also holds each vector's
+density (`density`), which search may take off its cosine; Chroma's graph has none.
 
 numpy's OpenBLAS runs that product on every core and its threads then spin, waiting for more,
 while onnxruntime embeds the next query on the same two cores: queries took 21.5 ms instead of
@@ -23,6 +24,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+
+from runtime.memory.density import Densities
 
 LIMIT = 50_000
 """Most vectors kept for exact search (~2-4 ms per query at the limit on two cores)."""
@@ -39,7 +42,8 @@ def _single_thread_blas() -> None:
 
 
 class ExactVectors:
-    """Every vector of a collection, by id, in one float32 matrix."""
+    """Every vector of a collection, by id, in one float32 matrix, with each one's density
+    (see `density`): computed when first asked for, then kept in step."""
 
     def __init__(self, ids: Sequence[str], vectors: np.ndarray, dim: int) -> None:
         """Start from the collection's current `ids` and their `vectors` ([n, dim])."""
@@ -49,14 +53,24 @@ class ExactVectors:
         self._matrix = np.zeros((max(1024, len(self._ids)), dim), dtype=np.float32)
         if self._ids:
             self._matrix[: len(self._ids)] = vectors
+        self._density = Densities()
+        self._density.appended(self._used(), self._ids)
+
+    def _used(self) -> np.ndarray:
+        """A view of the rows in use."""
+        return self._matrix[: len(self._ids)]
 
     def __len__(self) -> int:
         return len(self._ids)
 
     def upsert(self, ids: Sequence[str], vectors: np.ndarray) -> None:
         """Add or replace vectors."""
+        added: list[str] = []
+        changed: list[int] = []
         for vector_id, vector in zip(ids, vectors, strict=True):
             row = self._row.get(vector_id)
+            if row is not None and not np.array_equal(self._matrix[row], vector):
+                changed.append(row)
             if row is None:
                 row = len(self._ids)
                 if row == len(self._matrix):  # grow by half: amortised appends
@@ -65,7 +79,12 @@ class ExactVectors:
                     self._matrix = grown
                 self._ids.append(vector_id)
                 self._row[vector_id] = row
+                added.append(vector_id)
             self._matrix[row] = vector
+        old_rows = len(self._ids) - len(added)
+        if added:
+            self._density.appended(self._used(), added)
+        self._density.replaced(self._used(), [row for row in changed if row < old_rows])
 
     def delete(self, ids: Sequence[str]) -> None:
         """Remove vectors (unknown ids are ignored): the last row moves into each gap."""
@@ -74,6 +93,7 @@ class ExactVectors:
             if row is None:
                 continue
             last = len(self._ids) - 1
+            self._density.removed(row)
             if row != last:
                 moved = self._ids[last]
                 self._ids[row] = moved
@@ -85,20 +105,32 @@ class ExactVectors:
         """The vectors of `ids` that are here, by id."""
         return {i: self._matrix[self._row[i]] for i in ids if i in self._row}
 
+    def densities(self) -> np.ndarray:
+        """Every vector's density, by row (computed now if it has not been)."""
+        return self._density.values(self._used(), self._ids)
+
     def nearest(
-        self, vector: np.ndarray, n: int, among: Sequence[str] | None = None
+        self,
+        vector: np.ndarray,
+        n: int,
+        among: Sequence[str] | None = None,
+        *,
+        density_weight: float = 0.0,
     ) -> list[tuple[str, float]]:
-        """The `n` most similar vectors (cosine: all are unit length), best first; ties by id.
-        With `among`, only those ids (unknown ones are skipped)."""
+        """The `n` best vectors by cosine (all are unit length) minus `density_weight` times
+        their density, best first, with that score; ties by id. With `among`, only those ids
+        (unknown ones are skipped)."""
         if among is None:  # a view of the used rows: copying the matrix would cost more
             rows = np.arange(len(self._ids))
-            matrix = self._matrix[: len(self._ids)]
+            matrix = self._used()
         else:
             rows = np.fromiter((self._row[i] for i in among if i in self._row), dtype=np.int64)
             matrix = self._matrix[rows]
         if len(rows) == 0 or n <= 0:
             return []
         scores = matrix @ vector.astype(np.float32)
+        if density_weight:
+            scores -= density_weight * self.densities()[rows]
         n = min(n, len(rows))
         top = np.argpartition(-scores, n - 1)[:n] if n < len(rows) else np.arange(len(rows))
         order = sorted(top, key=lambda k: (-scores[k], self._ids[rows[k]]))

@@ -1,20 +1,20 @@
 """Hybrid ranking: meaning (vectors) and words (BM25) fused, time-aware, de-duplicated.
 
 For a query, each side proposes candidates: the nearest vectors (compared exactly while the
-memory is small, from Chroma's graph beyond: see `exact`) and the best BM25 matches in SQLite
-FTS5, and, when the query names a time ("last summer", "去年六月"), the
-nearest vectors within that time too (the time words themselves are left out of the search:
-they say when, not what; a BM25 search within the time added nothing on the benchmark).
-The candidates are fused by weighted reciprocal rank
-(score = Σ weight / (k + rank)), which needs no calibration between cosine and BM25 scores.
-Then time: memories inside the named period get a boost, and a small recency term breaks near
-ties in favour of what is newer (of two facts the later is usually the true one); ten times
-stronger when the query asks how things are now ("Who is my boss now?"). A memory in which
-someone the query names speaks gets a boost too ("What did Caroline paint?": Caroline's turns,
-not those of another pair of people in the same memory), and so do the turns of the episodes
-(stretches of a session) whose words best match the query as a whole (`episodes`). Last,
-maximal marginal relevance picks the results one by one and drops near-duplicates, so ten
-results are ten different memories.
+memory is small, less each vector's density so that stock lines near everything give way to the
+message that answers, see `density`; from Chroma's graph beyond: see `exact`) and the best BM25
+matches in SQLite FTS5, and, when the query names a time ("last summer", "去年六月"), the nearest
+vectors within that time too (the time words themselves are left out of the search: they say
+when, not what; a BM25 search within the time added nothing on the benchmark). The candidates
+are fused by weighted reciprocal rank (score = Σ weight / (k + rank)), which needs no
+calibration between cosine and BM25 scores. Then time: memories inside the named period get a
+boost, and a small recency term breaks near ties in favour of what is newer (of two facts the
+later is usually the true one); ten times stronger when the query asks how things are now ("Who
+is my boss now?"). A memory in which someone the query names speaks gets a boost too ("What did
+Caroline paint?": Caroline's turns, not those of another pair of people in the same memory), and
+so do the turns of the episodes (stretches of a session) whose words best match the query as a
+whole (`episodes`). Last, maximal marginal relevance picks the results one by one and drops
+near-duplicates, so ten results are ten different memories.
 
 An English-only embedding model places Chinese, Japanese or Korean text almost anywhere, so
 with such a model the vector side only counts between texts of the same script. The query is
@@ -77,6 +77,10 @@ class RankSettings:
     (other than the user and the companion themselves, who speak in nearly every turn). On the
     hand-written dialogs, six pairs of people in one memory, recall@10 +1.5 to +2.6 points
     (1.7, i.e. ~e: +0.6 less at 0.65); with one pair alone it changes nothing."""
+    density_weight: float = 1.0
+    """Times a vector's density (how crowded its neighbourhood is, see `density`) taken off
+    its cosine to the query, so that stock lines near everything do not crowd out the answer;
+    exact search only (up to `exact.LIMIT` vectors)."""
     mmr_lambda: float = 0.9
     duplicate_similarity: float = 0.92
     """Candidates this similar to one already chosen are dropped as duplicates."""
@@ -195,9 +199,14 @@ class Ranker:
             period_ids = within.result() if within is not None else []
             if 0 < len(period_ids) <= settings.period_vectors:
                 n = 2 * settings.period_candidates
-                timely = self._period_side.submit(self.vectors.query_among, vector, n, period_ids)
+                timely = self._period_side.submit(
+                    self.vectors.query_among, vector, n, period_ids,
+                    density_weight=settings.density_weight,
+                )  # fmt: skip
             # An item has a vector per message (see `turns`): ask for more, keep each one's best.
-            hits = self.vectors.query(vector, 2 * settings.candidates)
+            hits = self.vectors.query(
+                vector, 2 * settings.candidates, density_weight=settings.density_weight
+            )
             credit([item_id_of(v) for v, _ in hits], dense_weight, "dense")
         keyword, lift = sql.result()
         if timely is not None:
