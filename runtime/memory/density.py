@@ -26,6 +26,7 @@ recomputed) only when the memory crosses a power of two of SAMPLE, or loses a sa
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections.abc import Sequence
 
 import numpy as np
@@ -69,6 +70,8 @@ class Densities:
         self._hash = np.zeros(0, dtype=np.uint64)
         self._level = 0
         self._values: np.ndarray | None = None
+        self._computing = threading.Lock()
+        """A search asks from two threads at once (its own and its period's vector search)."""
         self._stale = True
         """Nothing computed yet, the level changed or a sample member went: recompute
         everything at the next `values` (until then changes only keep the rows aligned)."""
@@ -134,13 +137,14 @@ class Densities:
         """Every row's density (the mean similarity to its nearest sample members)."""
         if len(ids) < NEIGHBOURS / LOCAL_SHARE:
             return np.zeros(len(ids), dtype=np.float32)
-        if self._stale:
-            self.reset(matrix, ids)
-        if self._values is None:
-            found = np.isfinite(self._top)
-            total = np.where(found, self._top, 0.0).sum(axis=1)
-            self._values = (total / np.maximum(1, found.sum(axis=1))).astype(np.float32)
-        return self._values
+        with self._computing:
+            if self._stale:
+                self.reset(matrix, ids)
+            if self._values is None:
+                found = np.isfinite(self._top)
+                total = np.where(found, self._top, 0.0).sum(axis=1)
+                self._values = (total / np.maximum(1, found.sum(axis=1))).astype(np.float32)
+            return self._values
 
     def _fill(self, matrix: np.ndarray, start: int, end: int) -> None:
         """Compare rows [start, end) with the whole sample (themselves excluded)."""
