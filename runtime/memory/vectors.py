@@ -194,6 +194,10 @@ class VectorIndex:
         ids, distances = result["ids"][0], result["distances"][0]
         return [(i, 1.0 - float(d)) for i, d in zip(ids, distances, strict=True)]
 
+    def searches_exactly(self) -> bool:
+        """True while queries compare every vector (see `exact`), not Chroma's graph."""
+        return self._exact_vectors(self.count()) is not None
+
     def warm(self) -> None:
         """Load the exact-search copy and its densities now (~0.7 s per 10,000 vectors)
         rather than in the first query."""

@@ -157,6 +157,34 @@ def test_time_words_prefer_the_right_period(memory, converse) -> None:
     assert first("Apa yang aku masak bulan lalu?") == f"turn:{valentine[0]}"
 
 
+def test_past_exact_search_a_period_is_a_boost_not_a_search_of_its_own(
+    memory, converse, monkeypatch
+) -> None:
+    """Chroma's graph filtered to a period's ids was the slowest part of a query at 100k
+    memories; there the period only boosts what the main search finds."""
+    monkeypatch.setattr("runtime.memory.vectors.EXACT_LIMIT", 1)
+    june = converse(
+        [("I cooked a big curry tonight.", "Yum!")], at=datetime(2024, 6, 10, 19, tzinfo=UTC)
+    )
+    converse(
+        [("I cooked pumpkin soup tonight.", "Cosy!")], at=datetime(2024, 10, 5, 19, tzinfo=UTC)
+    )
+    memory.index_new()
+    asked: list[str] = []
+    for target, name in ((memory.vectors, "query_among"), (memory.items, "vector_ids_between")):
+        original = getattr(target, name)
+        monkeypatch.setattr(
+            target, name, lambda *a, o=original, n=name, **k: asked.append(n) or o(*a, **k)
+        )
+    assert not memory.vectors.searches_exactly()
+    assert memory.search("What did I cook last June?", 3)[0].item.id == f"turn:{june[0]}"
+    assert asked == []
+    monkeypatch.setattr("runtime.memory.vectors.EXACT_LIMIT", 50_000)
+    memory.vectors._exact_tried = False  # as a memory opened again below the limit
+    assert memory.search("What did I cook last June?", 3)[0].item.id == f"turn:{june[0]}"
+    assert asked == ["vector_ids_between", "query_among"]
+
+
 def test_asking_how_things_are_now_prefers_the_newer_fact(memory, converse) -> None:
     old = converse(
         [("My boss at the hospital is called Priya.", "Noted!"), *SMALL_TALK[:3]],
