@@ -16,7 +16,8 @@ remembered), `indexer` (incremental indexing), `rank` (hybrid ranking; `timeq` a
 read time in queries, `keywords` the words), `service` (the `CompanionMemory` API), `retriever`
 (prompt assembly's view), `core` (core memory blocks and their history), `letter` (memory
 letters), `language` (language mix vs embedding model). Nothing heavy is imported until memory
-is opened. """
+is opened.
+"""
 
 from __future__ import annotations
 

@@ -14,7 +14,7 @@ is full of hubs; 0.785 with another hash, i.e. another sample). 5, 15, 20 or 50 
 weights 0.75-1.25: within a point of these. A fixed reference corpus instead of the memory's own
 vectors gave nothing (0.789, 0.781, 0.674): what is crowded depends on what this companion's
 conversations are about; leaving out neighbours from the vector's own session changed nothing
-(+0.1). Exact search only (up to `exact.LIMIT` vectors): Chroma's graph has no densities.
+(+0.1).
 
 The neighbours are sought in a reference sample of the memory, not all of it: the vectors whose
 id hashes below 2^-level, the level chosen so that the sample holds SAMPLE to 2 × SAMPLE vectors
@@ -23,6 +23,10 @@ order they came in, so an index rebuilt from the transcript gets the same densit
 same search results). Kept up to date with every change: a new vector is compared with the
 sample, a new member of the sample with every vector; the sample is drawn again (everything
 recomputed) only when the memory crosses a power of two of SAMPLE, or loses a sample member.
+
+Past exact search (more than `exact.LIMIT` vectors, searched through Chroma's graph) only the
+sample is kept (`ReferenceSample`) and the densities of a query's candidates are computed as
+they come, against the same sample: the same values exact search would give them.
 """
 
 from __future__ import annotations
@@ -48,6 +52,11 @@ _CHUNK = 1024
 def id_hash(vector_id: str) -> int:
     """A stable 32-bit hash of a vector id (Python's `hash` changes from run to run)."""
     return int.from_bytes(hashlib.blake2b(vector_id.encode(), digest_size=4).digest(), "big")
+
+
+def _threshold(level: int) -> int:
+    """Vectors whose id hashes below this are in the sample at `level`."""
+    return 1 << (32 - level)
 
 
 def level_for(count: int) -> int:
@@ -79,7 +88,7 @@ class Densities:
         everything at the next `values` (until then changes only keep the rows aligned)."""
 
     def _threshold(self) -> int:
-        return 1 << (32 - self._level)
+        return _threshold(self._level)
 
     def _sample_rows(self, count: int) -> np.ndarray:
         return np.nonzero(self._hash[:count] < self._threshold())[0]
@@ -143,9 +152,7 @@ class Densities:
             if self._stale:
                 self.reset(matrix, ids)
             if self._values is None:
-                found = np.isfinite(self._top)
-                total = np.where(found, self._top, 0.0).sum(axis=1)
-                self._values = (total / np.maximum(1, found.sum(axis=1))).astype(np.float32)
+                self._values = _mean_of_found(self._top)
             return self._values
 
     def _fill(self, matrix: np.ndarray, start: int, end: int) -> None:
@@ -168,7 +175,73 @@ class Densities:
     def _merge(self, first: int, similarities: np.ndarray) -> None:
         """Fold new similarities of rows [first, first + len(similarities)) into their tops."""
         rows = slice(first, first + len(similarities))
-        pooled = np.concatenate([self._top[rows], similarities.astype(np.float32)], axis=1)
-        if pooled.shape[1] > NEIGHBOURS:
-            pooled = -np.partition(-pooled, NEIGHBOURS - 1, axis=1)[:, :NEIGHBOURS]
-        self._top[rows] = pooled
+        self._top[rows] = _nearest(np.concatenate([self._top[rows], similarities], axis=1))
+
+
+def _nearest(similarities: np.ndarray) -> np.ndarray:
+    """The NEIGHBOURS largest of each row (-inf where a row has fewer)."""
+    similarities = similarities.astype(np.float32, copy=False)
+    if similarities.shape[1] < NEIGHBOURS:
+        padding = np.full((len(similarities), NEIGHBOURS - similarities.shape[1]), -np.inf)
+        return np.concatenate([similarities, padding.astype(np.float32)], axis=1)
+    return -np.partition(-similarities, NEIGHBOURS - 1, axis=1)[:, :NEIGHBOURS]
+
+
+def _mean_of_found(top: np.ndarray) -> np.ndarray:
+    """Each row's mean over its finite values (0 for a row with none)."""
+    found = np.isfinite(top)
+    total = np.where(found, top, 0.0).sum(axis=1)
+    return (total / np.maximum(1, found.sum(axis=1))).astype(np.float32)
+
+
+class ReferenceSample:
+    """Only the sample of a memory (past exact search), to give a query's candidates their
+    densities on the fly: ~4 ms for 200 candidates against a sample of 3,000 on one core."""
+
+    def __init__(self, ids: Sequence[str], vectors: np.ndarray, count: int) -> None:
+        """The sample of a memory of `count` vectors, from all its `ids` and their `vectors`
+        (those of the sample members are enough: see `members`)."""
+        self.level = level_for(count)
+        self._vectors: dict[str, np.ndarray] = {}
+        self._matrix: np.ndarray | None = None
+        """The members' vectors stacked (remade after a change), and each one's column."""
+        self._columns: dict[str, int] = {}
+        self.add(ids, vectors)
+
+    @staticmethod
+    def members(ids: Sequence[str], count: int) -> list[str]:
+        """Those of `ids` that are in the sample of a memory of `count` vectors."""
+        threshold = _threshold(level_for(count))
+        return [vector_id for vector_id in ids if id_hash(vector_id) < threshold]
+
+    def fits(self, count: int) -> bool:
+        """Whether a memory of `count` vectors still has this sample (else draw it again)."""
+        return level_for(count) == self.level
+
+    def add(self, ids: Sequence[str], vectors: np.ndarray) -> None:
+        """Vectors were added or replaced: the sample members among them join or change."""
+        threshold = _threshold(self.level)
+        for vector_id, vector in zip(ids, vectors, strict=True):
+            if id_hash(vector_id) < threshold:
+                self._vectors[vector_id] = np.asarray(vector, dtype=np.float32)
+                self._matrix = None
+
+    def remove(self, ids: Sequence[str]) -> None:
+        """Vectors were deleted."""
+        for vector_id in ids:
+            if self._vectors.pop(vector_id, None) is not None:
+                self._matrix = None
+
+    def densities(self, ids: Sequence[str], vectors: np.ndarray) -> np.ndarray:
+        """The densities of the vectors `vectors` (of `ids`)."""
+        if self._matrix is None:
+            self._columns = {vector_id: c for c, vector_id in enumerate(self._vectors)}
+            dim = vectors.shape[1] if vectors.ndim == 2 else 0
+            stacked = list(self._vectors.values())
+            self._matrix = np.stack(stacked) if stacked else np.zeros((0, dim), np.float32)
+        similarities = np.asarray(vectors, dtype=np.float32) @ self._matrix.T
+        for row, vector_id in enumerate(ids):  # not its own neighbour
+            column = self._columns.get(vector_id)
+            if column is not None:
+                similarities[row, column] = -np.inf
+        return _mean_of_found(_nearest(similarities))

@@ -11,7 +11,8 @@ ef_search to 512 or max_neighbors to 32 did not cure it. Exact search (one matri
 
 So up to LIMIT vectors (~77 MB of float32) `VectorIndex` answers from this copy, kept in step
 with every upsert and delete; above it, from Chroma's graph. The copy also holds each vector's
-density (`density`), which search may take off its cosine; Chroma's graph has none.
+density (`density`), which search may take off its cosine (past the limit the densities of
+the graph's candidates are computed as they come).
 
 numpy's OpenBLAS runs that product on every core and its threads then spin, waiting for more,
 while onnxruntime embeds the next query on the same two cores: queries took 21.5 ms instead of

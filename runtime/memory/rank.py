@@ -1,12 +1,12 @@
 """Hybrid ranking: meaning (vectors) and words (BM25) fused, time-aware, de-duplicated.
 
 For a query, each side proposes candidates: the nearest vectors (compared exactly while the
-memory is small, less each vector's density so that stock lines near everything give way to the
-message that answers, see `density`; from Chroma's graph beyond: see `exact`) and the best BM25
-matches in SQLite FTS5, and, when the query names a time ("last summer", "去年六月"), the nearest
-vectors within that time too (the time words themselves are left out of the search: they say
-when, not what; a BM25 search within the time added nothing on the benchmark). The candidates
-are fused by weighted reciprocal rank (score = Σ weight / (k + rank)), which needs no
+memory is small, from Chroma's graph beyond: see `exact`; less each vector's density, so that
+stock lines near everything give way to the message that answers: see `density`) and the best
+BM25 matches in SQLite FTS5, and, when the query names a time ("last summer", "去年六月"), the
+nearest vectors within that time too (the time words themselves are left out of the search: they
+say when, not what; a BM25 search within the time added nothing on the benchmark). The
+candidates are fused by weighted reciprocal rank (score = Σ weight / (k + rank)), which needs no
 calibration between cosine and BM25 scores. Then time: memories inside the named period get a
 boost, and a small recency term breaks near ties in favour of what is newer (of two facts the
 later is usually the true one); ten times stronger when the query asks how things are now ("Who
@@ -80,8 +80,7 @@ class RankSettings:
     (1.7, i.e. ~e: +0.6 less at 0.65); with one pair alone it changes nothing."""
     density_weight: float = 1.0
     """Times a vector's density (how crowded its neighbourhood is, see `density`) taken off
-    its cosine to the query, so that stock lines near everything do not crowd out the answer;
-    exact search only (up to `exact.LIMIT` vectors)."""
+    its cosine to the query, so that stock lines near everything do not crowd out the answer."""
     mmr_lambda: float = 0.9
     duplicate_similarity: float = 0.92
     """Candidates this similar to one already chosen are dropped as duplicates."""

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from runtime.memory.density import LOCAL_SHARE, NEIGHBOURS, ReferenceSample
 from runtime.memory.errors import REBUILD_HINT, MemoryIndexError
 from runtime.memory.exact import LIMIT as EXACT_LIMIT
 from runtime.memory.exact import ExactVectors
@@ -95,6 +96,11 @@ class VectorIndex:
         """All vectors in RAM while there are at most EXACT_LIMIT (see `exact`); loaded at the
         first query, then kept in step with upserts and deletes."""
         self._exact_tried = False
+        self._reference: ReferenceSample | None = None
+        """Past exact search: the densities' sample (see `density`), loaded at the first query
+        that weighs densities, then kept in step."""
+        self._recent: dict[str, np.ndarray] = {}
+        """The last graph query's candidates' vectors: what MMR asks for next (see `vectors`)."""
 
     @classmethod
     def open(cls, directory: Path, embedder: Embedder) -> VectorIndex:
@@ -163,47 +169,91 @@ class VectorIndex:
                     for t, k in zip(times[start:end], kinds[start:end], strict=True)
                 ],
             )
+        self._recent = {}
         if self._exact is not None:  # after Chroma: the copy never holds what Chroma lacks
             self._exact.upsert(ids, vectors)
             if len(self._exact) > EXACT_LIMIT:  # grown out of RAM's share: the graph from now
                 self._exact = None
+        if self._reference is not None:
+            self._reference.add(ids, vectors)
+            if not self._reference.fits(self.count()):
+                self._reference = None  # drawn again at the next query
 
     def delete(self, ids: Sequence[str]) -> None:
         """Remove vectors (unknown ids are ignored)."""
         self._count = None
+        self._recent = {}
         if self._exact is not None:
             self._exact.delete(ids)
         for start in range(0, len(ids), self._batch):
             self._collection.delete(ids=list(ids[start : start + self._batch]))
+        if self._reference is not None:
+            self._reference.remove(ids)
+            if not self._reference.fits(self.count()):
+                self._reference = None
 
     def query(
         self, vector: np.ndarray, n: int, *, density_weight: float = 0.0
     ) -> list[tuple[str, float]]:
-        """The `n` nearest vectors: (id, cosine similarity), best first. While the search is
-        exact, less `density_weight` times each vector's density (see `density`); Chroma's
-        graph knows no densities."""
+        """The `n` nearest vectors: (id, score), best first; the score is the cosine
+        similarity less `density_weight` times the vector's density (see `density`). Past
+        exact search, the graph's `n` nearest by cosine, ranked again by that score."""
         total = self.count()
         if total == 0:
             return []
         exact = self._exact_vectors(total)
         if exact is not None:
             return exact.nearest(vector, n, density_weight=density_weight)
+        reference = self._reference_sample(total) if density_weight else None
         result = self._collection.query(
-            query_embeddings=vector.reshape(1, -1), n_results=min(n, total), include=["distances"]
+            query_embeddings=vector.reshape(1, -1),
+            n_results=min(n, total),
+            include=["distances", "embeddings"] if reference is not None else ["distances"],
         )
         ids, distances = result["ids"][0], result["distances"][0]
-        return [(i, 1.0 - float(d)) for i, d in zip(ids, distances, strict=True)]
+        scores = [1.0 - float(d) for d in distances]
+        if reference is not None and ids:
+            import numpy as np
+
+            found = np.asarray(result["embeddings"][0], dtype=np.float32)
+            self._recent = dict(zip(ids, found, strict=True))
+            penalties = density_weight * reference.densities(ids, found)
+            scores = [score - float(p) for score, p in zip(scores, penalties, strict=True)]
+        return sorted(zip(ids, scores, strict=True), key=lambda hit: (-hit[1], hit[0]))
+
+    def _reference_sample(self, total: int) -> ReferenceSample | None:
+        """The densities' sample past exact search, drawn from Chroma when first needed (~1 s
+        at 200,000 vectors: every id, then the members' vectors); None in a memory too small
+        for densities."""
+        if total < NEIGHBOURS / LOCAL_SHARE:
+            return None
+        if self._reference is None:
+            import numpy as np
+
+            every = self._collection.get(include=[])["ids"]
+            members = ReferenceSample.members(every, total)
+            vectors = np.zeros((0, self._dim), dtype=np.float32)
+            if members:
+                found = self._collection.get(ids=members, include=["embeddings"])
+                members = list(found["ids"])
+                vectors = np.asarray(found["embeddings"], dtype=np.float32)
+                vectors = vectors.reshape(len(members), self._dim)
+            self._reference = ReferenceSample(members, vectors, total)
+        return self._reference
 
     def searches_exactly(self) -> bool:
         """True while queries compare every vector (see `exact`), not Chroma's graph."""
         return self._exact_vectors(self.count()) is not None
 
     def warm(self) -> None:
-        """Load the exact-search copy and its densities now (~0.7 s per 10,000 vectors)
-        rather than in the first query."""
-        exact = self._exact_vectors(self.count())
+        """Load the exact-search copy and its densities (~0.7 s per 10,000 vectors), or past
+        exact search the densities' sample, now rather than in the first query."""
+        total = self.count()
+        exact = self._exact_vectors(total)
         if exact is not None:
             exact.densities()
+        elif total:
+            self._reference_sample(total)
 
     def _exact_vectors(self, total: int) -> ExactVectors | None:
         """The in-RAM copy, loaded from Chroma on first use when the collection is small."""
@@ -253,5 +303,9 @@ class VectorIndex:
             return {}
         if self._exact is not None:
             return self._exact.get(ids)
-        result = self._collection.get(ids=list(ids), include=["embeddings"])
-        return dict(zip(result["ids"], result["embeddings"], strict=True))
+        known = {i: self._recent[i] for i in ids if i in self._recent}
+        missing = [i for i in ids if i not in known]
+        if missing:
+            result = self._collection.get(ids=missing, include=["embeddings"])
+            known.update(zip(result["ids"], result["embeddings"], strict=True))
+        return known

@@ -62,7 +62,7 @@ def test_kept_in_step_through_adds_replacements_deletes_and_levels(small_sample)
         fresh = _unit(rng, len(replaced))
         store.upsert(replaced, fresh)
         live.update(zip(replaced, fresh, strict=True))
-        gone = sorted(live)[::7 if step < 9 else 2]
+        gone = sorted(live)[:: 7 if step < 9 else 2]
         store.delete(gone)
         for vector_id in gone:
             del live[vector_id]
@@ -142,3 +142,28 @@ def test_a_memory_too_small_for_local_neighbourhoods_has_no_densities() -> None:
     assert not few.densities().any()
     few.upsert(["turn:199"], _unit(rng, 1))
     assert few.densities().all()
+
+
+def test_the_sample_alone_gives_candidates_the_densities_exact_search_would(
+    small_sample,
+) -> None:
+    from runtime.memory.density import ReferenceSample
+
+    rng = np.random.default_rng(8)
+    ids = [f"turn:{i}" for i in range(150)]
+    vectors = _unit(rng, 150)
+    full = _densities(ExactVectors(ids, vectors, 8))
+    sample = ReferenceSample(ids[:100], vectors[:100], 100)  # then kept in step
+    sample.add(ids[100:], vectors[100:])
+    assert not sample.fits(150)  # 100 → 150 vectors crosses a level: drawn again
+    sample = ReferenceSample(ids, vectors, 150)
+    members = ReferenceSample.members(ids, 150)
+    assert 0 < len(members) < 150
+    candidates = [5, 77, 149]
+    found = sample.densities([ids[i] for i in candidates], vectors[candidates])
+    assert found == pytest.approx([full[ids[i]] for i in candidates], abs=1e-5)
+    gone = members[0]  # a member deleted: the rest stay, at the same level
+    sample.remove([gone])
+    expected = _from_scratch({i: v for i, v in zip(ids, vectors, strict=True) if i != gone})
+    assert sample.fits(149)
+    assert sample.densities([ids[5]], vectors[[5]])[0] == pytest.approx(expected[ids[5]], abs=1e-5)

@@ -86,6 +86,12 @@ def test_the_index_answers_exactly_then_from_the_graph_past_the_limit(
         index.upsert(["turn:300"], _unit(rng, 1, embedder.dim), [0.0], ["episodic"])
         assert index._exact is None
         assert index.query(query, 1)[0][0] == "turn:250"
+        # There the graph's candidates get the densities exact search would give them.
+        stored = index.vectors([*remaining, "turn:300"])
+        both = ExactVectors(list(stored), np.stack(list(stored.values())), embedder.dim)
+        weighed = [i for i, _ in both.nearest(query, 300, density_weight=1.0)]
+        assert [i for i, _ in index.query(query, 300, density_weight=1.0)][:10] == weighed[:10]
+        assert index._recent  # MMR's vectors come from that query, not from Chroma again
     finally:
         index.close()
 
