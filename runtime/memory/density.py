@@ -34,8 +34,12 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from runtime.memory.quantized import QuantizedRows
 
 NEIGHBOURS = 10
 SAMPLE = 2048
@@ -67,7 +71,8 @@ def level_for(count: int) -> int:
 
 
 class Densities:
-    """The density of every row of an `ExactVectors` matrix, kept in step with it.
+    """The density of every row of an `ExactVectors` matrix (its `QuantizedRows`), kept in step
+    with it.
 
     The owner calls `reset` with its whole matrix, `appended`/`replaced` after writing rows,
     and `removed` for each row it deletes (before moving its last row into the gap), and asks
@@ -93,7 +98,7 @@ class Densities:
     def _sample_rows(self, count: int) -> np.ndarray:
         return np.nonzero(self._hash[:count] < self._threshold())[0]
 
-    def reset(self, matrix: np.ndarray, ids: Sequence[str]) -> None:
+    def reset(self, matrix: QuantizedRows, ids: Sequence[str]) -> None:
         """Compute every density of `matrix` (its rows are the vectors of `ids`)."""
         self._hash = np.fromiter((id_hash(i) for i in ids), dtype=np.uint64, count=len(ids))
         self._level = level_for(len(ids))
@@ -101,7 +106,7 @@ class Densities:
         self._fill(matrix, 0, len(ids))
         self._values, self._stale = None, False
 
-    def appended(self, matrix: np.ndarray, ids: Sequence[str]) -> None:
+    def appended(self, matrix: QuantizedRows, ids: Sequence[str]) -> None:
         """Rows were added at the end of `matrix` (now len(self) + len(ids) rows) for `ids`."""
         start, count = len(self._hash), len(self._hash) + len(ids)
         hashes = np.fromiter((id_hash(i) for i in ids), dtype=np.uint64, count=len(ids))
@@ -117,10 +122,10 @@ class Densities:
         if len(joined) and start:  # the old rows meet the sample's new members
             for first in range(0, start, _CHUNK):
                 end = min(start, first + _CHUNK)
-                self._merge(first, matrix[first:end] @ matrix[joined].T)
+                self._merge(first, matrix.similarities(slice(first, end), joined))
         self._fill(matrix, start, count)
 
-    def replaced(self, matrix: np.ndarray, rows: Sequence[int]) -> None:
+    def replaced(self, matrix: QuantizedRows, rows: Sequence[int]) -> None:
         """The vectors of these rows changed."""
         if not len(rows):
             return
@@ -144,7 +149,7 @@ class Densities:
         if level_for(last) != self._level:
             self._stale = True
 
-    def values(self, matrix: np.ndarray, ids: Sequence[str]) -> np.ndarray:
+    def values(self, matrix: QuantizedRows, ids: Sequence[str]) -> np.ndarray:
         """Every row's density (the mean similarity to its nearest sample members)."""
         if len(ids) < NEIGHBOURS / LOCAL_SHARE:
             return np.zeros(len(ids), dtype=np.float32)
@@ -155,18 +160,17 @@ class Densities:
                 self._values = _mean_of_found(self._top)
             return self._values
 
-    def _fill(self, matrix: np.ndarray, start: int, end: int) -> None:
+    def _fill(self, matrix: QuantizedRows, start: int, end: int) -> None:
         """Compare rows [start, end) with the whole sample (themselves excluded)."""
         sample = self._sample_rows(len(self._hash))
         self._top[start:end] = -np.inf
         if not len(sample):
             return
-        reference = matrix[sample]
         column_of = np.full(len(self._hash), -1, dtype=np.int64)
         column_of[sample] = np.arange(len(sample))
         for first in range(start, end, _CHUNK):
             last = min(end, first + _CHUNK)
-            similarities = matrix[first:last] @ reference.T
+            similarities = matrix.similarities(slice(first, last), sample)
             columns = column_of[first:last]
             members = np.nonzero(columns >= 0)[0]
             similarities[members, columns[members]] = -np.inf  # not its own neighbour

@@ -9,15 +9,19 @@ differed from one index build to the next (dense recall@10 0.39-0.45 over runs).
 ef_search to 512 or max_neighbors to 32 did not cure it. Exact search (one matrix product) gave
 0.467, every run.
 
-So up to LIMIT vectors (~77 MB of float32) `VectorIndex` answers from this copy, kept in step
-with every upsert and delete; above it, from Chroma's graph. The copy also holds each vector's
-density (`density`), which search may take off its cosine (past the limit the densities of
-the graph's candidates are computed as they come).
+So up to LIMIT vectors `VectorIndex` answers from this copy, kept in step with every upsert
+and delete; above it, from Chroma's graph. The copy is 8-bit (`quantized`: a quarter of float32's
+memory, and integer products that take 5.7 ms at 180,000 vectors where
+float32 took ~18 ms); it used to be float32 up to 50,000 vectors, past which the graph cost the
+synthetic recall set at 54,000 messages 0.737 → 0.582 (hybrid recall@10, densities on both).
+The copy also holds each vector's density (`density`), which search may take off its cosine
+(past the limit the densities of the graph's candidates are computed as they come).
 
-numpy's OpenBLAS runs that product on every core and its threads then spin, waiting for more,
-while onnxruntime embeds the next query on the same two cores: queries took 21.5 ms instead of
-10.4 ms. BLAS is therefore kept to one thread in a process that searches this way (nothing else
-in the runtime needs more: the embedder is onnxruntime, training is torch's own threads).
+numpy's OpenBLAS runs a product on every core and its threads then spin, waiting for more,
+while onnxruntime embeds the next query on the same two cores: float32 queries took 21.5 ms
+instead of 10.4 ms. BLAS is therefore kept to one thread in a process that searches this way
+(what it still multiplies, MMR's few vectors, needs no more; the embedder and the 8-bit product
+are onnxruntime's, one thread each; training is torch's own threads).
 """
 
 from __future__ import annotations
@@ -27,9 +31,13 @@ from collections.abc import Sequence
 import numpy as np
 
 from runtime.memory.density import Densities
+from runtime.memory.quantized import QuantizedRows
 
-LIMIT = 50_000
-"""Most vectors kept for exact search (~2-4 ms per query at the limit on two cores)."""
+LIMIT = 250_000
+"""Most vectors kept for exact search: ~107 MB with their densities, ~8 ms per query on one
+core (100,000 turns of a user message and a reply are 200,000 vectors)."""
+LOAD_BATCH = 20_000
+"""Vectors read from Chroma at a time when the copy is made (bounds the float32 in between)."""
 _blas_limited = False
 
 
@@ -43,23 +51,17 @@ def _single_thread_blas() -> None:
 
 
 class ExactVectors:
-    """Every vector of a collection, by id, in one float32 matrix, with each one's density
-    (see `density`): computed when first asked for, then kept in step."""
+    """Every vector of a collection, by id, in 8 bits (see `quantized`), with each one's
+    density (see `density`): computed when first asked for, then kept in step."""
 
     def __init__(self, ids: Sequence[str], vectors: np.ndarray, dim: int) -> None:
         """Start from the collection's current `ids` and their `vectors` ([n, dim])."""
         _single_thread_blas()
-        self._ids: list[str] = list(ids)
-        self._row = {vector_id: row for row, vector_id in enumerate(self._ids)}
-        self._matrix = np.zeros((max(1024, len(self._ids)), dim), dtype=np.float32)
-        if self._ids:
-            self._matrix[: len(self._ids)] = vectors
+        self._ids: list[str] = []
+        self._row: dict[str, int] = {}
+        self._rows = QuantizedRows(dim, max(1024, len(ids)))
         self._density = Densities()
-        self._density.appended(self._used(), self._ids)
-
-    def _used(self) -> np.ndarray:
-        """A view of the rows in use."""
-        return self._matrix[: len(self._ids)]
+        self.upsert(ids, vectors)
 
     def __len__(self) -> int:
         return len(self._ids)
@@ -68,24 +70,20 @@ class ExactVectors:
         """Add or replace vectors."""
         added: list[str] = []
         changed: list[int] = []
+        old_rows = len(self._ids)
+        self._rows.reserve(old_rows + len(ids))
         for vector_id, vector in zip(ids, vectors, strict=True):
             row = self._row.get(vector_id)
-            if row is not None and not np.array_equal(self._matrix[row], vector):
-                changed.append(row)
             if row is None:
                 row = len(self._ids)
-                if row == len(self._matrix):  # grow by half: amortised appends
-                    grown = np.zeros((row + row // 2, self._matrix.shape[1]), dtype=np.float32)
-                    grown[:row] = self._matrix
-                    self._matrix = grown
                 self._ids.append(vector_id)
                 self._row[vector_id] = row
                 added.append(vector_id)
-            self._matrix[row] = vector
-        old_rows = len(self._ids) - len(added)
+            if self._rows.set(row, vector) and row < old_rows:
+                changed.append(row)
         if added:
-            self._density.appended(self._used(), added)
-        self._density.replaced(self._used(), [row for row in changed if row < old_rows])
+            self._density.appended(self._rows, added)
+        self._density.replaced(self._rows, changed)
 
     def delete(self, ids: Sequence[str]) -> None:
         """Remove vectors (unknown ids are ignored): the last row moves into each gap."""
@@ -99,16 +97,18 @@ class ExactVectors:
                 moved = self._ids[last]
                 self._ids[row] = moved
                 self._row[moved] = row
-                self._matrix[row] = self._matrix[last]
+                self._rows.move(last, row)
             self._ids.pop()
 
     def get(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
-        """The vectors of `ids` that are here, by id."""
-        return {i: self._matrix[self._row[i]] for i in ids if i in self._row}
+        """The vectors of `ids` that are here (as stored: within 8-bit rounding), by id."""
+        found = [i for i in ids if i in self._row]
+        vectors = self._rows[[self._row[i] for i in found]]
+        return dict(zip(found, vectors, strict=True))
 
     def densities(self) -> np.ndarray:
         """Every vector's density, by row (computed now if it has not been)."""
-        return self._density.values(self._used(), self._ids)
+        return self._density.values(self._rows, self._ids)
 
     def nearest(
         self,
@@ -121,18 +121,23 @@ class ExactVectors:
         """The `n` best vectors by cosine (all are unit length) minus `density_weight` times
         their density, best first, with that score; ties by id. With `among`, only those ids
         (unknown ones are skipped)."""
-        if among is None:  # a view of the used rows: copying the matrix would cost more
-            rows = np.arange(len(self._ids))
-            matrix = self._used()
+        if among is None:
+            rows: np.ndarray | None = None  # every row, in order: slices, no copies
+            selection: slice | np.ndarray = slice(0, len(self._ids))
+            count = len(self._ids)
         else:
             rows = np.fromiter((self._row[i] for i in among if i in self._row), dtype=np.int64)
-            matrix = self._matrix[rows]
-        if len(rows) == 0 or n <= 0:
+            selection, count = rows, len(rows)
+        if count == 0 or n <= 0:
             return []
-        scores = matrix @ vector.astype(np.float32)
+        scores = self._rows.dots(vector, selection)
         if density_weight:
-            scores -= density_weight * self.densities()[rows]
-        n = min(n, len(rows))
-        top = np.argpartition(-scores, n - 1)[:n] if n < len(rows) else np.arange(len(rows))
-        order = sorted(top, key=lambda k: (-scores[k], self._ids[rows[k]]))
-        return [(self._ids[rows[k]], float(scores[k])) for k in order]
+            scores -= density_weight * self.densities()[selection]
+        n = min(n, count)
+        top = np.argpartition(-scores, n - 1)[:n] if n < count else np.arange(count)
+
+        def vector_id(k: int) -> str:
+            return self._ids[k if rows is None else int(rows[k])]
+
+        order = sorted(top, key=lambda k: (-scores[k], vector_id(k)))
+        return [(vector_id(k), float(scores[k])) for k in order]

@@ -349,6 +349,22 @@ def _model(g: _Graph, hidden: int) -> bytes:
     return _field_int(1, 8) + _field_bytes(2, "hearth") + _field_bytes(7, graph) + opsets
 
 
+# --- an integer product ------------------------------------------------------------------------
+
+
+def integer_product_model() -> bytes:
+    """A one-node model: Y = (A - a_zero) @ B in int32, A uint8 [rows, dim], B int8
+    [dim, columns] (onnxruntime's MatMulInteger: the CPU's own 8-bit dot products)."""
+    graph = _field_bytes(1, _node("MatMulInteger", ["A", "B", "a_zero"], ["Y"]))
+    graph += _field_bytes(2, "hearth_dot")
+    graph += _field_bytes(11, _value_info("A", _UINT8, ["rows", "dim"]))
+    graph += _field_bytes(11, _value_info("B", _INT8, ["dim", "columns"]))
+    graph += _field_bytes(11, _value_info("a_zero", _UINT8, []))
+    graph += _field_bytes(12, _value_info("Y", _INT32, ["rows", "columns"]))
+    opsets = _field_bytes(8, _field_bytes(1, "") + _field_int(2, 17))
+    return _field_int(1, 8) + _field_bytes(2, "hearth") + _field_bytes(7, graph) + opsets
+
+
 # --- safetensors -------------------------------------------------------------------------------
 
 _DTYPES = {"F32": np.float32, "F16": np.float16, "BF16": np.uint16, "I64": np.int64}

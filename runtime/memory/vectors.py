@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from runtime.memory.density import LOCAL_SHARE, NEIGHBOURS, ReferenceSample
 from runtime.memory.errors import REBUILD_HINT, MemoryIndexError
 from runtime.memory.exact import LIMIT as EXACT_LIMIT
+from runtime.memory.exact import LOAD_BATCH as EXACT_LOAD_BATCH
 from runtime.memory.exact import ExactVectors
 
 if TYPE_CHECKING:
@@ -261,10 +262,14 @@ class VectorIndex:
             self._exact_tried = True
             import numpy as np
 
-            found = self._collection.get(include=["embeddings"])
-            vectors = np.asarray(found["embeddings"], dtype=np.float32)
-            vectors = vectors.reshape(len(found["ids"]), self._dim)
-            self._exact = ExactVectors(found["ids"], vectors, self._dim)
+            exact = ExactVectors([], np.zeros((0, self._dim), np.float32), self._dim)
+            for offset in range(0, total, EXACT_LOAD_BATCH):
+                found = self._collection.get(
+                    include=["embeddings"], limit=EXACT_LOAD_BATCH, offset=offset
+                )
+                vectors = np.asarray(found["embeddings"], dtype=np.float32)
+                exact.upsert(found["ids"], vectors.reshape(len(found["ids"]), self._dim))
+            self._exact = exact
         return self._exact
 
     def query_among(

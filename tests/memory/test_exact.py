@@ -10,6 +10,8 @@ import pytest
 
 from runtime.memory import exact as exact_module
 from runtime.memory.exact import ExactVectors
+from runtime.memory.quantized import quantize
+from tests.memory.test_density import _from_scratch
 
 
 def _unit(rng: np.random.Generator, n: int, dim: int = 8) -> np.ndarray:
@@ -17,8 +19,16 @@ def _unit(rng: np.random.Generator, n: int, dim: int = 8) -> np.ndarray:
     return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
 
 
+def _eight_bit(vectors: np.ndarray) -> np.ndarray:
+    """`vectors` as the store keeps them (and a query as it is multiplied)."""
+    codes, scale = quantize(np.atleast_2d(vectors))
+    return (codes.astype(np.float64) * scale[:, None].astype(np.float64)).reshape(vectors.shape)
+
+
 def _brute(ids: list[str], vectors: np.ndarray, query: np.ndarray, n: int) -> list[str]:
-    scores = vectors @ query
+    """The `n` best by brute force over the 8-bit vectors and query (the store's arithmetic);
+    within 8-bit rounding of the float32 cosines."""
+    scores = _eight_bit(vectors) @ _eight_bit(query)
     return [ids[i] for i in sorted(range(len(ids)), key=lambda i: (-scores[i], ids[i]))[:n]]
 
 
@@ -45,7 +55,7 @@ def test_follows_upserts_and_deletes() -> None:
     for query in _unit(rng, 5):
         found = store.nearest(query, 10)
         assert [i for i, _ in found] == _brute(ids, matrix, query, 10)
-        assert found[0][1] == pytest.approx(float(live[found[0][0]] @ query), abs=1e-6)
+        assert found[0][1] == pytest.approx(float(live[found[0][0]] @ query), abs=0.02)
     assert len(store.nearest(_unit(rng, 1)[0], 10**6)) == len(live)
     some = [*ids[::3], "never-there"]
     query = _unit(rng, 1)[0]
@@ -53,7 +63,8 @@ def test_follows_upserts_and_deletes() -> None:
     subset = np.stack([live[i] for i in ids[::3]])
     assert [i for i, _ in among] == _brute(ids[::3], subset, query, 5)
     assert set(store.get(some)) == set(ids[::3])
-    assert np.array_equal(store.get([ids[0]])[ids[0]], live[ids[0]])
+    assert store.get([ids[0]])[ids[0]] == pytest.approx(_eight_bit(live[ids[0]]), abs=1e-6)
+    assert store.get([ids[0]])[ids[0]] == pytest.approx(live[ids[0]], abs=0.01)
 
 
 def test_the_index_answers_exactly_then_from_the_graph_past_the_limit(
@@ -86,15 +97,20 @@ def test_the_index_answers_exactly_then_from_the_graph_past_the_limit(
         index.upsert(["turn:300"], _unit(rng, 1, embedder.dim), [0.0], ["episodic"])
         assert index._exact is None
         assert index.query(query, 1)[0][0] == "turn:250"
-        # There the graph's candidates get the densities exact search would give them.
+        # There the graph's candidates get their densities as they come: cosine less density
+        # (by its definition, in float), best first.
         stored = index.vectors([*remaining, "turn:300"])
-        both = ExactVectors(list(stored), np.stack(list(stored.values())), embedder.dim)
-        weighed = [i for i, _ in both.nearest(query, 300, density_weight=1.0)]
-        assert [i for i, _ in index.query(query, 300, density_weight=1.0)][:10] == weighed[:10]
+        densities = _from_scratch({i: v.astype(np.float64) for i, v in stored.items()})
+        weighed = index.query(query, 300, density_weight=1.0)
+        assert len(weighed) == len(stored)
+        for vector_id, score in weighed:
+            expected = float(stored[vector_id] @ query) - densities[vector_id]
+            assert score == pytest.approx(expected, abs=1e-4)
+        assert [score for _, score in weighed] == sorted((s for _, s in weighed), reverse=True)
         assert index._recent  # MMR's vectors come from that query, not from Chroma again
     finally:
         index.close()
 
 
 def test_limit_is_a_few_tens_of_megabytes() -> None:
-    assert exact_module.LIMIT * 384 * 4 <= 80 * 2**20
+    assert exact_module.LIMIT * (384 + 4 + 4 * 10) <= 110 * 2**20  # codes, scale, densities
