@@ -8,7 +8,9 @@
 
 Opening loads the embedding model and the companion's index (`runtime.memory`), which takes
 seconds the first time in a process, so it happens on the memory's own thread while the chat
-model loads and the first screen shows; the first retrieval waits for it. When opening fails —
+model loads and the first screen shows; the first retrieval waits for it (not for the exact-search
+copy made next on the same thread, seconds in a large memory: Chroma's graph answers until it is
+in place). When opening fails —
 the model missing or corrupt, an index from another Hearth version, the memory in use by another
 Hearth process — the chat goes on with keyword search over the transcript
 (`runtime.retrieval.TranscriptRetriever`), and `warning` holds the one line (and hint) to show.
@@ -79,12 +81,14 @@ class ChatMemory:
 
         try:
             memory = open_memory(entry, model_dirs=model_dirs, user_name=user_name)
+            self._memory = memory
+            # Searches may start now: until the exact-search copy is made (seconds for a
+            # large memory) they are answered by Chroma's graph. Changes queue behind this.
+            self._opened.set()
             try:
                 memory.warm()
-            except BaseException:
-                memory.close()  # its lock and files, before falling back
-                raise
-            self._memory = memory
+            except Exception:
+                log.exception("making the exact-search copy failed; Chroma's graph instead")
         except HearthError as exc:
             log.warning("long-term memory is off (%s); keyword search instead", type(exc).__name__)
             hint = f"{exc.hint}; {FALLBACK_HINT}" if exc.hint else FALLBACK_HINT

@@ -68,21 +68,21 @@ class ExactVectors:
 
     def upsert(self, ids: Sequence[str], vectors: np.ndarray) -> None:
         """Add or replace vectors."""
-        added: list[str] = []
-        changed: list[int] = []
-        old_rows = len(self._ids)
-        self._rows.reserve(old_rows + len(ids))
-        for vector_id, vector in zip(ids, vectors, strict=True):
-            row = self._row.get(vector_id)
-            if row is None:
-                row = len(self._ids)
-                self._ids.append(vector_id)
+        vectors = np.asarray(vectors, dtype=np.float32).reshape(len(ids), self._rows.dim)
+        known = [k for k, vector_id in enumerate(ids) if vector_id in self._row]
+        changed = [
+            self._row[ids[k]] for k in known if self._rows.set(self._row[ids[k]], vectors[k])
+        ]
+        fresh = dict.fromkeys(ids[k] for k in range(len(ids)) if ids[k] not in self._row)
+        if fresh:  # appended in one block (a copy's first load is 200,000 of them)
+            last = {vector_id: k for k, vector_id in enumerate(ids)}  # the last one counts
+            start = len(self._ids)
+            self._rows.reserve(start + len(fresh))
+            self._rows.set_many(start, vectors[[last[i] for i in fresh]])
+            for row, vector_id in enumerate(fresh, start):
                 self._row[vector_id] = row
-                added.append(vector_id)
-            if self._rows.set(row, vector) and row < old_rows:
-                changed.append(row)
-        if added:
-            self._density.appended(self._rows, added)
+            self._ids.extend(fresh)
+            self._density.appended(self._rows, list(fresh))
         self._density.replaced(self._rows, changed)
 
     def delete(self, ids: Sequence[str]) -> None:

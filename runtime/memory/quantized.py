@@ -74,6 +74,12 @@ class QuantizedRows:
         scales[: len(self._scales)] = self._scales
         self._codes, self._scales = codes, scales
 
+    def set_many(self, start: int, vectors: np.ndarray) -> None:
+        """Rows start.. become `vectors` ([m, dim] float)."""
+        codes, scale = quantize(vectors)
+        self._codes[start : start + len(codes)] = (codes.astype(np.int16) + ZERO).astype(np.uint8)
+        self._scales[start : start + len(codes)] = scale
+
     def set(self, row: int, vector: np.ndarray) -> bool:
         """Row `row` becomes `vector`; whether that changed what the row holds."""
         codes, scale = quantize(np.asarray(vector).reshape(1, self.dim))

@@ -13,6 +13,7 @@ Telemetry is off per client (`anonymized_telemetry=False`) besides the environme
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -97,6 +98,8 @@ class VectorIndex:
         """All vectors in RAM while there are at most EXACT_LIMIT (see `exact`); loaded at the
         first query, then kept in step with upserts and deletes."""
         self._exact_tried = False
+        self._copying = threading.Lock()
+        """Held while the copy is made (see `warm`)."""
         self._reference: ReferenceSample | None = None
         """Past exact search: the densities' sample (see `density`), loaded at the first query
         that weighs densities, then kept in step."""
@@ -205,7 +208,9 @@ class VectorIndex:
         exact = self._exact_vectors(total)
         if exact is not None:
             return exact.nearest(vector, n, density_weight=density_weight)
-        reference = self._reference_sample(total) if density_weight else None
+        # Past the limit; not while a smaller memory's copy loads (plain graph meanwhile).
+        past = density_weight and total > EXACT_LIMIT
+        reference = self._reference_sample(total) if past else None
         result = self._collection.query(
             query_embeddings=vector.reshape(1, -1),
             n_results=min(n, total),
@@ -247,30 +252,48 @@ class VectorIndex:
         return self._exact_vectors(self.count()) is not None
 
     def warm(self) -> None:
-        """Load the exact-search copy and its densities (~0.7 s per 10,000 vectors), or past
-        exact search the densities' sample, now rather than in the first query."""
+        """Make the exact-search copy and its densities now (~0.8 s per 10,000 vectors), or
+        past exact search load the densities' sample, rather than in the first query.
+
+        Queries from another thread meanwhile are answered by Chroma's graph (without
+        densities): the copy is put in place once complete. Changes must not run meanwhile
+        (the chat runs them on the thread that warms)."""
         total = self.count()
-        exact = self._exact_vectors(total)
-        if exact is not None:
-            exact.densities()
-        elif total:
+        with self._copying:
+            if self._exact is None and not self._exact_tried and total <= EXACT_LIMIT:
+                self._exact_tried = True
+                copy = self._load_copy(total)
+                copy.densities()
+                self._exact = copy
+        if self._exact is None and total > EXACT_LIMIT:
             self._reference_sample(total)
 
     def _exact_vectors(self, total: int) -> ExactVectors | None:
-        """The in-RAM copy, loaded from Chroma on first use when the collection is small."""
+        """The in-RAM copy, loaded from Chroma on first use when the collection is small
+        enough; None past the limit, or while `warm` makes it in another thread."""
         if self._exact is None and not self._exact_tried and total <= EXACT_LIMIT:
-            self._exact_tried = True
-            import numpy as np
-
-            exact = ExactVectors([], np.zeros((0, self._dim), np.float32), self._dim)
-            for offset in range(0, total, EXACT_LOAD_BATCH):
-                found = self._collection.get(
-                    include=["embeddings"], limit=EXACT_LOAD_BATCH, offset=offset
-                )
-                vectors = np.asarray(found["embeddings"], dtype=np.float32)
-                exact.upsert(found["ids"], vectors.reshape(len(found["ids"]), self._dim))
-            self._exact = exact
+            if not self._copying.acquire(blocking=False):
+                return None  # being made: the graph answers meanwhile
+            try:
+                if not self._exact_tried:
+                    self._exact_tried = True
+                    self._exact = self._load_copy(total)
+            finally:
+                self._copying.release()
         return self._exact
+
+    def _load_copy(self, total: int) -> ExactVectors:
+        """Every vector of the collection, read EXACT_LOAD_BATCH at a time."""
+        import numpy as np
+
+        copy = ExactVectors([], np.zeros((0, self._dim), np.float32), self._dim)
+        for offset in range(0, total, EXACT_LOAD_BATCH):
+            found = self._collection.get(
+                include=["embeddings"], limit=EXACT_LOAD_BATCH, offset=offset
+            )
+            vectors = np.asarray(found["embeddings"], dtype=np.float32)
+            copy.upsert(found["ids"], vectors.reshape(len(found["ids"]), self._dim))
+        return copy
 
     def query_among(
         self, vector: np.ndarray, n: int, ids: Sequence[str], *, density_weight: float = 0.0

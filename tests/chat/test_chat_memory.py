@@ -6,6 +6,7 @@ embedding model the chat goes on with keyword search and says so once."""
 from __future__ import annotations
 
 import io
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -16,6 +17,8 @@ from runtime.cli.chat import PlainChat
 from runtime.companion import Companion, GenerationSettings, ModelChoice, Persona
 from runtime.companions import CompanionEntry, CompanionRegistry
 from runtime.config import Config
+from runtime.memory import open_memory
+from runtime.memory.vectors import VectorIndex
 from runtime.paths import DataHome
 from runtime.store import NewMessage, TranscriptStore
 from tests.tui.scripted import ScriptedEngine
@@ -99,3 +102,36 @@ def test_without_the_embedding_model_the_chat_uses_keywords_and_warns(
         opened.close()
     err = capsys.readouterr().err.splitlines()
     assert [line for line in err if line.startswith("warning:")] == [f"warning: {message}"]
+
+
+def test_a_prompt_does_not_wait_for_the_exact_search_copy(monkeypatch) -> None:
+    """Making the copy takes seconds in a large memory; meanwhile Chroma's graph answers."""
+    entry = make_companion()
+    old_session(entry)
+    # Index first (in a memory of its own), so the chat has something to find at once.
+    indexed = open_memory(entry)
+    indexed.index_new()
+    indexed.close()
+    copying, release = threading.Event(), threading.Event()
+    original = VectorIndex._load_copy
+
+    def slow_copy(self, total):
+        copying.set()
+        assert release.wait(60)
+        return original(self, total)
+
+    monkeypatch.setattr(VectorIndex, "_load_copy", slow_copy)
+    opened = open_chat(
+        DataHome.resolve(), Config(), "Mira", new=True, engine=ScriptedEngine(["Noted."])
+    )
+    try:
+        assert copying.wait(60)
+        turn = opened.chat.send("What is the name of my pet cat?")  # the copy still held
+        assert "Biscuit" in turn.report.memories[0].text
+        release.set()
+        opened.memory.wait()
+        with opened.memory.using() as companion_memory:
+            assert companion_memory.vectors.searches_exactly()  # in place once made
+    finally:
+        release.set()
+        opened.close()
