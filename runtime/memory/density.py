@@ -44,7 +44,7 @@ if TYPE_CHECKING:
 NEIGHBOURS = 10
 SAMPLE = 2048
 """Least vectors a reference sample holds once the memory has 2 × SAMPLE (at most twice that):
-~1 s to compute every density from scratch at 50,000 vectors on one core."""
+~1 s to compute every density from scratch at 50,000 vectors on one core, ~4 s at 200,000."""
 LOCAL_SHARE = 0.05
 """The neighbours must be at most this share of the memory for a density to say anything
 local: below NEIGHBOURS / LOCAL_SHARE vectors (200) every density is 0 (with 10 neighbours
