@@ -87,7 +87,7 @@ def test_recall_script_prints_every_mode_in_its_json(tmp_path) -> None:
     assert result.returncode == 0, result.stderr
     figures = json.loads(result.stdout.strip().splitlines()[-1])
     keys = {"n", "recall@5", "recall@10", "by_category", "index_seconds", "warm_seconds"}
-    assert keys | {"query_p95_ms"} <= (figures.keys())
+    assert keys | {"query_p95_ms"} <= figures.keys()
     assert figures["n"] == 2 and figures["recall@10"] == 1.0  # six messages: all are shown
     modes = figures["modes"]
     assert set(modes) == {
