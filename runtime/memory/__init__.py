@@ -7,16 +7,16 @@ meaning and by words, offline.
     memory.retriever()                 # a runtime.retrieval.Retriever for prompt assembly
     index_companion(entry)             # after an import: index, and a language warning
 
-Modules: `embedder` (offline sentence embeddings via onnxruntime, graph from `onnx_graph`, int8
-scales from `calibration`), `vectors` (Chroma; `exact` search while small, discounting crowded
-vectors by their `density`), `items` (SQLite: items, FTS5 keyword index, state; `episodes`,
-stretches of sessions searched by keyword as one; `fts`, the queries they share), `directory`
-(the two together, format and model checked), `lock` (one process at a time), `turns` (what is
-remembered), `indexer` (incremental indexing), `rank` (hybrid ranking; `timeq` and `timewords`
-read time in queries, `keywords` the words), `service` (the `CompanionMemory` API), `retriever`
-(prompt assembly's view), `core` (core memory blocks and their history), `letter` (memory
-letters), `language` (language mix vs embedding model). Nothing heavy is imported until memory
-is opened.
+Modules: `embedder` (offline sentence embeddings via onnxruntime, graph from `onnx_graph`,
+written by `onnx_proto`, int8 scales from `calibration`), `vectors` (Chroma; `exact` search in 8
+bits (`quantized`) up to 250,000 vectors, discounting crowded vectors by their `density`),
+`items` (SQLite: items, FTS5 keyword index, state; `episodes`, stretches of sessions searched by
+keyword as one; `fts`, the queries they share), `directory` (the two together, format and model
+checked), `lock` (one process at a time), `turns` (what is remembered), `indexer` (incremental
+indexing), `rank` (hybrid ranking; `timeq` and `timewords` read time in queries, `keywords` the
+words), `service` (the `CompanionMemory` API), `retriever` (prompt assembly's view), `core`
+(core memory blocks and their history), `letter` (memory letters), `language` (language mix vs
+embedding model). Nothing heavy is imported until memory is opened.
 """
 
 from __future__ import annotations

@@ -8,92 +8,30 @@ Pooling (mean or CLS over the attention mask) and L2 normalisation are part of t
 one `run` gives sentence embeddings exactly as sentence-transformers computes them (in float32;
 the int8 variant, the default, approximates them: see `embedder`).
 
-The ONNX file format is protobuf. Rather than depend on the `onnx` package for one message
-type, the few messages needed are encoded below (field numbers from onnx/onnx.proto, which
-never change: protobuf compatibility). onnxruntime parses the result; tests compare its output
-with a reference computed by transformers+torch.
+The ONNX file format is protobuf; the few messages needed are encoded by `onnx_proto` rather
+than the `onnx` package. onnxruntime parses the result; tests compare its output with a
+reference computed by transformers+torch.
 """
 
 from __future__ import annotations
 
 import json
-import struct
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-# --- protobuf encoding (only what ONNX needs) -------------------------------------------------
-
-_FLOAT, _UINT8, _INT8, _INT64, _INT32 = 1, 2, 3, 7, 6  # TensorProto.DataType
-_ATTR_FLOAT, _ATTR_INT = 1, 2  # AttributeProto.AttributeType
-
-
-def _varint(value: int) -> bytes:
-    value &= (1 << 64) - 1  # negative int64 values are sent as their two's complement
-    out = bytearray()
-    while True:
-        low = value & 0x7F
-        value >>= 7
-        if value:
-            out.append(low | 0x80)
-        else:
-            out.append(low)
-            return bytes(out)
-
-
-def _field_int(number: int, value: int) -> bytes:
-    return _varint(number << 3) + _varint(value)
-
-
-def _field_bytes(number: int, payload: bytes | str) -> bytes:
-    data = payload.encode() if isinstance(payload, str) else payload
-    return _varint(number << 3 | 2) + _varint(len(data)) + data
-
-
-def _field_float(number: int, value: float) -> bytes:
-    return _varint(number << 3 | 5) + struct.pack("<f", value)
-
-
-def _tensor(name: str, array: np.ndarray) -> bytes:
-    kinds = {
-        np.dtype(np.float32): _FLOAT,
-        np.dtype(np.int64): _INT64,
-        np.dtype(np.int8): _INT8,
-        np.dtype(np.uint8): _UINT8,
-    }
-    body = b"".join(_field_int(1, dim) for dim in array.shape)
-    body += _field_int(2, kinds[array.dtype]) + _field_bytes(8, name)
-    raw = np.ascontiguousarray(array, dtype=array.dtype.newbyteorder("<")).tobytes()
-    return body + _field_bytes(9, raw)
-
-
-def _attribute(name: str, value: float | int) -> bytes:
-    if isinstance(value, float):
-        return _field_bytes(1, name) + _field_float(2, value) + _field_int(20, _ATTR_FLOAT)
-    return _field_bytes(1, name) + _field_int(3, value) + _field_int(20, _ATTR_INT)
-
-
-def _node(
-    op: str, inputs: Iterable[str], outputs: Iterable[str], domain: str = "", **attrs: float | int
-) -> bytes:
-    outputs = list(outputs)
-    body = b"".join(_field_bytes(1, name) for name in inputs)
-    body += b"".join(_field_bytes(2, name) for name in outputs)
-    body += _field_bytes(3, outputs[0]) + _field_bytes(4, op)
-    body += b"".join(_field_bytes(5, _attribute(k, v)) for k, v in attrs.items())
-    return body + (_field_bytes(7, domain) if domain else b"")
-
-
-def _value_info(name: str, elem_type: int, dims: Iterable[str | int]) -> bytes:
-    shape = b"".join(
-        _field_bytes(1, _field_bytes(2, d) if isinstance(d, str) else _field_int(1, d))
-        for d in dims
-    )
-    tensor_type = _field_int(1, elem_type) + _field_bytes(2, shape)
-    return _field_bytes(1, name) + _field_bytes(2, _field_bytes(1, tensor_type))
-
+from runtime.memory.onnx_proto import (
+    FLOAT,
+    INT32,
+    INT64,
+    field_bytes,
+    field_int,
+    node,
+    tensor,
+    value_info,
+)
 
 # --- the BERT graph ---------------------------------------------------------------------------
 
@@ -152,13 +90,13 @@ class _Graph:
         self.probes: list[str] = []
 
     def const(self, name: str, array: np.ndarray) -> str:
-        self.initializers.append(_tensor(name, array))
+        self.initializers.append(tensor(name, array))
         return name
 
     def op(
         self, op: str, inputs: Iterable[str], output: str, domain: str = "", **attrs: float | int
     ) -> str:
-        self.nodes.append(_node(op, inputs, [output], domain, **attrs))
+        self.nodes.append(node(op, inputs, [output], domain, **attrs))
         return output
 
     def _int8_weight(self, name: str, weight: np.ndarray) -> list[str]:
@@ -276,7 +214,7 @@ def build_bert_graph(
         "LayerNormalization", ["embedded", "emb_gamma", "emb_beta"], "x_emb", axis=-1,
         epsilon=shape.eps,
     )  # fmt: skip
-    g.op("Cast", ["attention_mask"], "mask_i32", to=_INT32)
+    g.op("Cast", ["attention_mask"], "mask_i32", to=INT32)
     ms = "com.microsoft"
     for i in range(shape.layers):
         p = f"encoder.layer.{i}."
@@ -325,7 +263,7 @@ def _pool(g: _Graph, x: str, pooling: str) -> str:
     g.const("axis1", np.array([1], np.int64))
     g.const("axis2", np.array([2], np.int64))
     g.const("tiny", np.array(1e-9, np.float32))
-    g.op("Cast", ["attention_mask"], "mask_f", to=_FLOAT)
+    g.op("Cast", ["attention_mask"], "mask_f", to=FLOAT)
     g.op("Unsqueeze", ["mask_f", "axis2"], "mask_3d")
     g.op("Mul", [x, "mask_3d"], "masked")
     g.op("ReduceSum", ["masked", "axis1"], "summed", keepdims=0)
@@ -335,34 +273,18 @@ def _pool(g: _Graph, x: str, pooling: str) -> str:
 
 
 def _model(g: _Graph, hidden: int) -> bytes:
-    outputs = [_value_info("embedding", _FLOAT, ["batch", hidden])]
-    outputs += [_value_info(name, _FLOAT, ["batch", "tokens", "width"]) for name in g.probes]
-    graph = b"".join(_field_bytes(1, node) for node in g.nodes)
-    graph += _field_bytes(2, "hearth_bert")
-    graph += b"".join(_field_bytes(5, tensor) for tensor in g.initializers)
-    graph += _field_bytes(11, _value_info("input_ids", _INT64, ["batch", "tokens"]))
-    graph += _field_bytes(11, _value_info("attention_mask", _INT64, ["batch", "tokens"]))
-    graph += b"".join(_field_bytes(12, output) for output in outputs)
-    opsets = _field_bytes(8, _field_bytes(1, "") + _field_int(2, 17))
-    opsets += _field_bytes(8, _field_bytes(1, "com.microsoft") + _field_int(2, 1))
+    outputs = [value_info("embedding", FLOAT, ["batch", hidden])]
+    outputs += [value_info(name, FLOAT, ["batch", "tokens", "width"]) for name in g.probes]
+    graph = b"".join(field_bytes(1, encoded) for encoded in g.nodes)
+    graph += field_bytes(2, "hearth_bert")
+    graph += b"".join(field_bytes(5, encoded) for encoded in g.initializers)
+    graph += field_bytes(11, value_info("input_ids", INT64, ["batch", "tokens"]))
+    graph += field_bytes(11, value_info("attention_mask", INT64, ["batch", "tokens"]))
+    graph += b"".join(field_bytes(12, output) for output in outputs)
+    opsets = field_bytes(8, field_bytes(1, "") + field_int(2, 17))
+    opsets += field_bytes(8, field_bytes(1, "com.microsoft") + field_int(2, 1))
     # ir_version 8 goes with opset 17.
-    return _field_int(1, 8) + _field_bytes(2, "hearth") + _field_bytes(7, graph) + opsets
-
-
-# --- an integer product ------------------------------------------------------------------------
-
-
-def integer_product_model() -> bytes:
-    """A one-node model: Y = (A - a_zero) @ B in int32, A uint8 [rows, dim], B int8
-    [dim, columns] (onnxruntime's MatMulInteger: the CPU's own 8-bit dot products)."""
-    graph = _field_bytes(1, _node("MatMulInteger", ["A", "B", "a_zero"], ["Y"]))
-    graph += _field_bytes(2, "hearth_dot")
-    graph += _field_bytes(11, _value_info("A", _UINT8, ["rows", "dim"]))
-    graph += _field_bytes(11, _value_info("B", _INT8, ["dim", "columns"]))
-    graph += _field_bytes(11, _value_info("a_zero", _UINT8, []))
-    graph += _field_bytes(12, _value_info("Y", _INT32, ["rows", "columns"]))
-    opsets = _field_bytes(8, _field_bytes(1, "") + _field_int(2, 17))
-    return _field_int(1, 8) + _field_bytes(2, "hearth") + _field_bytes(7, graph) + opsets
+    return field_int(1, 8) + field_bytes(2, "hearth") + field_bytes(7, graph) + opsets
 
 
 # --- safetensors -------------------------------------------------------------------------------

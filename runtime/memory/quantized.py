@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from runtime.memory.onnx_graph import integer_product_model
+from runtime.memory.onnx_proto import INT8, INT32, UINT8, field_bytes, field_int, node, value_info
 
 ZERO = 128
 """The code of 0: a stored component is round(x / scale) + ZERO, in 1..255."""
@@ -25,6 +25,19 @@ _session: Any = None
 _session_lock = threading.Lock()
 
 Rows = slice | np.ndarray | Sequence[int]
+
+
+def integer_product_model() -> bytes:
+    """A one-node model: Y = (A - a_zero) @ B in int32, A uint8 [rows, dim], B int8
+    [dim, columns] (onnxruntime's MatMulInteger: the CPU's own 8-bit dot products)."""
+    graph = field_bytes(1, node("MatMulInteger", ["A", "B", "a_zero"], ["Y"]))
+    graph += field_bytes(2, "hearth_dot")
+    graph += field_bytes(11, value_info("A", UINT8, ["rows", "dim"]))
+    graph += field_bytes(11, value_info("B", INT8, ["dim", "columns"]))
+    graph += field_bytes(11, value_info("a_zero", UINT8, []))
+    graph += field_bytes(12, value_info("Y", INT32, ["rows", "columns"]))
+    opsets = field_bytes(8, field_bytes(1, "") + field_int(2, 17))
+    return field_int(1, 8) + field_bytes(2, "hearth") + field_bytes(7, graph) + opsets
 
 
 def _product(codes: np.ndarray, columns: np.ndarray) -> np.ndarray:
