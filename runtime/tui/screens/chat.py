@@ -25,7 +25,12 @@ from runtime.chat import ChatSession, parse
 from runtime.errors import HearthError
 from runtime.tui.backend import model_label
 from runtime.tui.failures import describe
-from runtime.tui.screens.chat_actions import MessageActions, SessionActions, branch_point_path
+from runtime.tui.screens.chat_actions import (
+    MessageActions,
+    PanelActions,
+    SessionActions,
+    branch_point_path,
+)
 from runtime.tui.widgets.chat_input import ChatInput
 from runtime.tui.widgets.message import MessageView
 from runtime.tui.widgets.sessions import SessionList
@@ -44,7 +49,7 @@ FLUSH_SECONDS = 0.05
 """How often streamed text is handed to the screen."""
 
 
-class ChatScreen(MessageActions, SessionActions, Screen[None]):
+class ChatScreen(MessageActions, SessionActions, PanelActions, Screen[None]):
     """Talk with one companion."""
 
     CSS_PATH = "chat.tcss"
@@ -354,51 +359,6 @@ class ChatScreen(MessageActions, SessionActions, Screen[None]):
         if views:
             views[-1].focus()
             views[-1].scroll_visible(animate=False)
-
-    # --- other screens ----------------------------------------------------------------------
-
-    def action_inspect(self) -> None:
-        if self.opened is not None and not self.generating:
-            self._load_report()
-
-    @work(thread=True, exclusive=True, group="chat")
-    def _load_report(self) -> None:
-        assert self.opened is not None
-        try:
-            report = self.opened.chat.context_report()
-        except Exception as exc:
-            self._on_ui(self._failed, exc, "")
-            return
-        from runtime.tui.screens.inspector import InspectorScreen
-
-        companion = self.opened.chat.companion
-        self._on_ui(self.app.push_screen, InspectorScreen(report, companion))
-
-    def action_memory(self) -> None:
-        from runtime.tui.screens.memory import MemoryScreen
-
-        chat = self.opened.chat if self.opened else None
-        self.app.push_screen(MemoryScreen(self.slug, chat), self._companion_edited)
-
-    def action_persona(self) -> None:
-        from runtime.tui.screens.persona import PersonaScreen
-
-        self.app.push_screen(PersonaScreen(self.slug), self._companion_edited)
-
-    def _companion_edited(self, _result: object = None) -> None:
-        """Persona or core memories changed: the next prompt uses the saved companion."""
-        try:
-            entry = self.hearth.host.registry().load(self.slug)
-        except HearthError as exc:
-            self._failed(exc, "")
-            return
-        self.companion_name = entry.name
-        self.sub_title = entry.name
-        if self.opened is not None:
-            self.opened.chat.companion = entry.companion
-
-    def action_switch_companion(self) -> None:
-        self.hearth.action_switch_companion()
 
 
 def _report_or_none(chat: ChatSession) -> ContextReport | None:

@@ -1,5 +1,5 @@
-"""What the chat screen does with one message (regenerate, edit, flip, delete, copy) and with
-the sessions sidebar (open, new, rename, delete).
+"""What the chat screen does with one message (regenerate, edit, flip, delete, copy), with
+the sessions sidebar (open, new, rename, delete), and the screens it opens over itself.
 
 Mixins of `ChatScreen`, kept apart so the screen module stays about layout and turns; they use
 the screen's `opened`, `generating`, `show_path`, `open_session`, `start_turn` and friends.
@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from textual import work
+
+from runtime.errors import HearthError
 from runtime.tui.screens.dialogs import AskScreen, ConfirmScreen
 from runtime.tui.widgets.chat_input import ChatInput
 from runtime.tui.widgets.message import MessageView
@@ -139,3 +142,51 @@ def branch_point_path(path: list[PathStep], target: int) -> list[PathStep]:
         if step.message.id == target:
             return path[:index]
     return path
+
+
+class PanelActions:
+    """The screens the chat opens over itself: why this reply (inspector), memory, persona,
+    another companion."""
+
+    def action_inspect(self) -> None:
+        if self.opened is not None and not self.generating:
+            self._load_report()
+
+    @work(thread=True, exclusive=True, group="chat")
+    def _load_report(self) -> None:
+        assert self.opened is not None
+        try:
+            report = self.opened.chat.context_report()
+        except Exception as exc:
+            self._on_ui(self._failed, exc, "")
+            return
+        from runtime.tui.screens.inspector import InspectorScreen
+
+        companion = self.opened.chat.companion
+        self._on_ui(self.app.push_screen, InspectorScreen(report, companion))
+
+    def action_memory(self) -> None:
+        from runtime.tui.screens.memory import MemoryScreen
+
+        chat = self.opened.chat if self.opened else None
+        self.app.push_screen(MemoryScreen(self.slug, chat), self._companion_edited)
+
+    def action_persona(self) -> None:
+        from runtime.tui.screens.persona import PersonaScreen
+
+        self.app.push_screen(PersonaScreen(self.slug), self._companion_edited)
+
+    def _companion_edited(self, _result: object = None) -> None:
+        """Persona or core memories changed: the next prompt uses the saved companion."""
+        try:
+            entry = self.hearth.host.registry().load(self.slug)
+        except HearthError as exc:
+            self._failed(exc, "")
+            return
+        self.companion_name = entry.name
+        self.sub_title = entry.name
+        if self.opened is not None:
+            self.opened.chat.companion = entry.companion
+
+    def action_switch_companion(self) -> None:
+        self.hearth.action_switch_companion()
