@@ -74,9 +74,9 @@ class Densities:
     """The density of every row of an `ExactVectors` matrix (its `QuantizedRows`), kept in step
     with it.
 
-    The owner calls `reset` with its whole matrix, `appended`/`replaced` after writing rows,
-    and `removed` for each row it deletes (before moving its last row into the gap), and asks
-    `values` when searching.
+    The owner calls `appended`/`replaced` after writing rows and `removed` for each row it
+    deletes (before moving its last row into the gap), and asks `values` when searching; the
+    first `values` computes everything (`reset`), later ones only what changed.
     """
 
     def __init__(self) -> None:
@@ -98,12 +98,12 @@ class Densities:
     def _sample_rows(self, count: int) -> np.ndarray:
         return np.nonzero(self._hash[:count] < self._threshold())[0]
 
-    def reset(self, matrix: QuantizedRows, ids: Sequence[str]) -> None:
-        """Compute every density of `matrix` (its rows are the vectors of `ids`)."""
-        self._hash = np.fromiter((id_hash(i) for i in ids), dtype=np.uint64, count=len(ids))
-        self._level = level_for(len(ids))
-        self._top = np.full((len(ids), NEIGHBOURS), -np.inf, dtype=np.float32)
-        self._fill(matrix, 0, len(ids))
+    def reset(self, matrix: QuantizedRows) -> None:
+        """Compute every density of `matrix` again (the sample drawn anew)."""
+        count = len(self._hash)
+        self._level = level_for(count)
+        self._top = np.full((count, NEIGHBOURS), -np.inf, dtype=np.float32)
+        self._fill(matrix, 0, count)
         self._values, self._stale = None, False
 
     def appended(self, matrix: QuantizedRows, ids: Sequence[str]) -> None:
@@ -149,13 +149,13 @@ class Densities:
         if level_for(last) != self._level:
             self._stale = True
 
-    def values(self, matrix: QuantizedRows, ids: Sequence[str]) -> np.ndarray:
+    def values(self, matrix: QuantizedRows) -> np.ndarray:
         """Every row's density (the mean similarity to its nearest sample members)."""
-        if len(ids) < NEIGHBOURS / LOCAL_SHARE:
-            return np.zeros(len(ids), dtype=np.float32)
+        if len(self._hash) < NEIGHBOURS / LOCAL_SHARE:
+            return np.zeros(len(self._hash), dtype=np.float32)
         with self._computing:
             if self._stale:
-                self.reset(matrix, ids)
+                self.reset(matrix)
             if self._values is None:
                 self._values = _mean_of_found(self._top)
             return self._values

@@ -73,7 +73,7 @@ class ExactVectors:
         changed = [
             self._row[ids[k]] for k in known if self._rows.set(self._row[ids[k]], vectors[k])
         ]
-        fresh = dict.fromkeys(ids[k] for k in range(len(ids)) if ids[k] not in self._row)
+        fresh = dict.fromkeys(i for i in ids if i not in self._row)
         if fresh:  # appended in one block (a copy's first load is 200,000 of them)
             last = {vector_id: k for k, vector_id in enumerate(ids)}  # the last one counts
             start = len(self._ids)
@@ -108,7 +108,7 @@ class ExactVectors:
 
     def densities(self) -> np.ndarray:
         """Every vector's density, by row (computed now if it has not been)."""
-        return self._density.values(self._rows, self._ids)
+        return self._density.values(self._rows)
 
     def nearest(
         self,
