@@ -249,3 +249,18 @@ def test_memory_never_opens_a_socket(memory, converse) -> None:
         socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     memory.index_new()
     assert memory.search("whales", 1)
+
+
+def test_a_holiday_is_what_was_talked_about_as_well_as_when(memory, converse) -> None:
+    """Presents for Christmas are bought before it: the time words go to the keyword side
+    too, where the holiday's name finds them (the turns of Christmas itself get the time
+    boost)."""
+    plans = converse(
+        [("I bought a knitted scarf as a Christmas present for my sister.", "She'll love it!")],
+        at=datetime(2024, 12, 8, 19, tzinfo=UTC),
+    )
+    converse(SMALL_TALK, at=datetime(2024, 12, 25, 15, tzinfo=UTC))
+    memory.index_new()
+    question = "What did I get my sister for Christmas?"
+    words = memory.search(question, 1, settings=RankSettings.keyword_only())
+    assert _ids(words) == [f"turn:{plans[0]}"]
