@@ -112,6 +112,8 @@ class Brief:
     message_ids_json: str
     speakers_json: str = "[]"
     """Who speaks in what the item shows, as stored (ranking reads it once per speaker list)."""
+    text: str = ""
+    """What the item shows, when asked for (see `ItemStore.briefs`)."""
 
     def message_ids(self) -> list[int]:
         """The transcript messages the item stands for."""
@@ -281,10 +283,12 @@ class ItemStore:
         """The items with these ids that exist."""
         return {row[0]: _item(row) for row in self._rows(_ITEM_COLUMNS, item_ids)}
 
-    def briefs(self, item_ids: Sequence[str]) -> dict[str, Brief]:
-        """What ranking needs of each candidate, without building whole items."""
-        rows = self._rows("id, created_at, cjk, message_ids, speakers", item_ids)
-        return {row[0]: Brief(row[1], bool(row[2]), row[3], row[4]) for row in rows}
+    def briefs(self, item_ids: Sequence[str], *, text: bool = False) -> dict[str, Brief]:
+        """What ranking needs of each candidate, without building whole items; with the text
+        they show when `text`."""
+        columns = "id, created_at, cjk, message_ids, speakers" + (", text" if text else "")
+        rows = self._rows(columns, item_ids)
+        return {row[0]: Brief(*row[1:5], *row[5:]) for row in rows}
 
     def _rows(self, columns: str, item_ids: Sequence[str]) -> Iterator[tuple]:
         """`columns` of the items with these ids."""

@@ -264,3 +264,21 @@ def test_a_holiday_is_what_was_talked_about_as_well_as_when(memory, converse) ->
     question = "What did I get my sister for Christmas?"
     words = memory.search(question, 1, settings=RankSettings.keyword_only())
     assert _ids(words) == [f"turn:{plans[0]}"]
+
+
+def test_a_turn_that_names_the_person_asked_about_gets_a_boost(memory, converse) -> None:
+    """Marcus never speaks here: Rosa tells of him. Her turn that names him scores higher
+    than it would without the boost for a person a text names; the others are unchanged."""
+    ids = converse([
+        ("Marcus picked me up after his class, he teaches chemistry at the high school.", "Sweet!"),
+        *SMALL_TALK,
+    ], name="Rosa")  # fmt: skip
+    memory.index_new()
+    question = "What does Marcus do for a living?"
+    boosted = {hit.item.id: hit.score for hit in memory.search(question, 7)}
+    plain = memory.search(question, 7, settings=RankSettings(mention_boost=0.0))
+    for hit in plain:
+        if hit.item.id == f"turn:{ids[0]}":
+            assert boosted[hit.item.id] > hit.score * 1.3
+        else:
+            assert boosted[hit.item.id] == hit.score

@@ -8,8 +8,8 @@ from runtime.memory.indonesian import stems
 from runtime.memory.keywords import terms
 from runtime.memory.language import LanguageCheck, cjk_share, language_mix
 from runtime.memory.letter import archival_source_id, plan_letter, split_letter
+from runtime.memory.named import NamedSpeakers, mentioned_names
 from runtime.memory.person import third_person
-from runtime.memory.rank import NamedSpeakers
 
 
 def test_terms_are_words_and_cjk_bigrams() -> None:
@@ -141,3 +141,17 @@ def test_the_speakers_a_query_names() -> None:
     assert NamedSpeakers("小林的妹妹住在哪里？", ignored=()).any_of('["小林", "小雨"]')
     assert not NamedSpeakers("妹妹住在哪里？", ignored=()).any_of('["小林"]')
     assert NamedSpeakers("지민이는 어디 살아?", ignored=()).any_of('["지민"]')
+
+
+def test_the_people_a_query_mentions() -> None:
+    assert mentioned_names("What does Marcus do for a living?") == ["Marcus"]
+    assert mentioned_names("Lena's job? And where did Owen and Lena meet?") == ["Lena", "Owen"]
+    # Opening a sentence, a stopword, a single letter or the user's own name: no one.
+    assert mentioned_names("Where did I go. Tell me, Mira!", ignored=("Mira",)) == []
+    assert mentioned_names("what does marcus do?") == []
+    named = NamedSpeakers("What does Marcus do for a living?", ignored=("User", "Mira"))
+    assert named.mentions_anyone
+    assert named.mentioned_in("Rosa: His name is Marcus. He teaches chemistry.")
+    assert named.mentioned_in("Rosa: Marcus's dinner was lovely.")
+    assert not named.mentioned_in("Rosa: Marcusville is far; marcus is lower case.")
+    assert not NamedSpeakers("What did I eat?", ignored=()).mentions_anyone
