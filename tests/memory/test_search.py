@@ -253,8 +253,8 @@ def test_memory_never_opens_a_socket(memory, converse) -> None:
 
 def test_a_holiday_is_what_was_talked_about_as_well_as_when(memory, converse) -> None:
     """Presents for Christmas are bought before it: the time words go to the keyword side
-    too, where the holiday's name finds them (the turns of Christmas itself get the time
-    boost)."""
+    too, where the holiday's name finds them, and the time boost of Christmas Day's small
+    talk does not bury them (at time_boost 1.0 it did)."""
     plans = converse(
         [("I bought a knitted scarf as a Christmas present for my sister.", "She'll love it!")],
         at=datetime(2024, 12, 8, 19, tzinfo=UTC),
@@ -264,6 +264,7 @@ def test_a_holiday_is_what_was_talked_about_as_well_as_when(memory, converse) ->
     question = "What did I get my sister for Christmas?"
     words = memory.search(question, 1, settings=RankSettings.keyword_only())
     assert _ids(words) == [f"turn:{plans[0]}"]
+    assert _ids(memory.search(question, 1)) == [f"turn:{plans[0]}"]
 
 
 def test_a_turn_that_names_the_person_asked_about_gets_a_boost(memory, converse) -> None:
