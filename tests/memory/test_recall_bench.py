@@ -18,6 +18,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO_ROOT / "bench"))
 
 from plain_baseline import PlainBaseline  # noqa: E402
+from recall import conversion_warnings  # noqa: E402
 
 from runtime.memory.embedder import load_embedder, resolve_model  # noqa: E402
 
@@ -95,3 +96,20 @@ def test_recall_script_prints_every_mode_in_its_json(tmp_path) -> None:
     }  # fmt: skip
     assert modes["plain-fusion"]["recall@10"] == 1.0
     assert modes["plain-fusion"]["shown"] == round(10 * figures["messages_per_result"])
+    assert figures["warnings"] == []  # every id found, every speaker named
+
+
+def test_a_conversion_that_lost_ids_or_names_is_called_out() -> None:
+    asked = [
+        {"question": "What did Nora name her puppy?", "evidence": ["m1"]},
+        {"question": "Where is the wedding?", "evidence": ["m3", "D9:9"]},
+    ]
+    sources = {"m1", "m2", "m3"}
+    assert conversion_warnings(asked, sources, named_messages=3, messages=3) == [
+        "1 of 3 evidence ids are no imported message's id (e.g. D9:9): check the ids the"
+        " conversion wrote"
+    ]
+    [unnamed] = conversion_warnings(asked[:1], sources, named_messages=0, messages=3)
+    assert unnamed.startswith("1 of 1 questions name people, but only 0 of 3 messages")
+    # Questions that name no one need no names.
+    assert conversion_warnings(asked[1:2], sources | {"D9:9"}, named_messages=0, messages=3) == []
