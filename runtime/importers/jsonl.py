@@ -5,8 +5,9 @@
 
 Fields: `session` (groups lines into sessions; lines of one session need not be adjacent),
 `id` (unique within the session; `line-<number>` when absent), `role` (`user`, `assistant`,
-`system`), `text`; optional `time` (ISO 8601, or epoch seconds/milliseconds), `name` (the
-speaker), `model`, `parent`, `active`, `title`, `metadata` (an object kept with the message).
+`system`), `text`; optional `time` (ISO 8601, epoch seconds/milliseconds, or a date as people
+write it: see `timeparse`), `name` (the speaker), `model`, `parent`, `active`, `title`,
+`metadata` (an object kept with the message).
 
 Threading: without a `parent` key a message follows the previous line of its session (so a
 linear chat needs no ids at all); `"parent": null` starts a new root; `"parent": "<id>"` makes a

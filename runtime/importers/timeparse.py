@@ -2,7 +2,8 @@
 
 Exports disagree about time: ISO 8601 with or without a zone (Claude, Gemini, Hearth JSONL),
 epoch seconds or milliseconds (SillyTavern, scripts), SillyTavern's own
-`2024-05-01@12h30m10s` and its humanized `May 1, 2024 12:30pm`, and JavaScript's
+`2024-05-01@12h30m10s` and its humanized `May 1, 2024 12:30pm`, dates written day first with
+or without a time (`8 May, 2023`, `1:56 pm on 8 May, 2023`), and JavaScript's
 `Date.toString()` (`Wed May 01 2024 12:30:10 GMT+0200 (…)`). A time without a zone is taken as
 UTC: the export does not say which zone the writer's clock was in, and guessing the importing
 machine's zone would make the same file import differently on two machines.
@@ -28,16 +29,15 @@ _JS_DATE = re.compile(
     r"^(?:[A-Za-z]{3}\s+)?([A-Za-z]{3}\s+\d{1,2}\s+\d{4}\s+\d{1,2}:\d{2}:\d{2})"
     r"\s*(?:GMT|UTC)?([+-]\d{2}:?\d{2})?"
 )
+_HUMAN_DATES = ("%B %d, %Y", "%b %d, %Y", "%d %B %Y", "%d %b %Y", "%d %B, %Y", "%d %b, %Y")
+_HUMAN_TIMES = ("%I:%M%p", "%I:%M:%S%p", "%H:%M", "%H:%M:%S")
 _HUMAN_FORMATS = (
-    "%B %d, %Y %I:%M%p",
-    "%b %d, %Y %I:%M%p",
-    "%B %d, %Y %I:%M:%S%p",
-    "%b %d, %Y %I:%M:%S%p",
-    "%B %d, %Y %H:%M",
-    "%b %d, %Y %H:%M",
-    "%B %d, %Y",
-    "%b %d, %Y",
+    tuple(f"{day} {clock}" for day in _HUMAN_DATES for clock in _HUMAN_TIMES) + _HUMAN_DATES
 )
+"""Month first ("May 1, 2024 12:30pm", SillyTavern) and day first ("8 May, 2023", as people
+and many datasets write it), each with or without a time."""
+_TIME_ON_DATE = re.compile(r"^(\d{1,2}:\d{2}(?::\d{2})?\s*(?:[AaPp][Mm])?)\s+on\s+(.+)$")
+"""A time before its date: "1:56 pm on 8 May, 2023"."""
 
 
 def parse_time(value: object) -> datetime | None:
@@ -132,6 +132,9 @@ def _js_date(text: str) -> datetime | None:
 
 def _human(text: str) -> datetime | None:
     # "May 1, 2024 12:30pm", "May 1, 2024 at 12:30 PM": strptime wants neither "at" nor the space.
+    time_first = _TIME_ON_DATE.match(text)
+    if time_first is not None:
+        text = f"{time_first.group(2)} {time_first.group(1)}"
     cleaned = re.sub(r"\s+at\s+", " ", text)
     cleaned = re.sub(r"\s*([AaPp][Mm])$", r"\1", cleaned)
     for fmt in _HUMAN_FORMATS:
