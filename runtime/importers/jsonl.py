@@ -155,6 +155,7 @@ def _read_file(path: Path, progress: Progress) -> Iterator[ImportItem]:
             last_line[key] = line_no
     pending: dict[str, _Pending] = {}
     warnings: list[str] = []
+    unread_times: list[tuple[int, Any]] = []
     for line_no, raw in _lines(path):
         progress.bytes_done += len(raw)
         if not raw.strip():
@@ -168,11 +169,19 @@ def _read_file(path: Path, progress: Progress) -> Iterator[ImportItem]:
         problem = _add_line(session, obj, line_no)
         if problem:
             warnings.append(f"line {line_no}: {problem}; skipped")
+        elif obj.get("time") not in (None, "") and session.messages[-1].created_at is None:
+            unread_times.append((line_no, obj["time"]))
         if last_line.get(key) == line_no:
             built = _build(key, pending.pop(key), warnings)
             if built is not None:
                 progress.sessions += 1
                 yield built
+    if unread_times:  # one warning: a file usually writes every time the same way
+        line_no, value = unread_times[0]
+        warnings.insert(0, (
+            f"{len(unread_times)} times could not be read (line {line_no}: {value!r}); those"
+            " messages were kept without a time: write ISO 8601, e.g. 2025-02-14T20:30:00Z"
+        ))  # fmt: skip
     for message in warnings[:_MAX_WARNINGS]:
         yield ImportWarning(path.name, message)
     if len(warnings) > _MAX_WARNINGS:

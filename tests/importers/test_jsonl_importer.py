@@ -299,3 +299,23 @@ def test_fuzz_lines_give_valid_trees(tmp_path_factory, lines: list[str]) -> None
         leaf = session.active_leaf_source_id
         assert leaf in known
         assert not any(m.parent_source_id == leaf for m in session.messages)  # a real leaf
+
+
+def test_times_it_cannot_read_are_one_warning_and_the_messages_stay(tmp_path: Path) -> None:
+    rows = [
+        {"session": "s", "role": "user", "text": "hi", "time": "the day after the storm"},
+        {"session": "s", "role": "assistant", "text": "hello", "time": "1:56 pm on 8 May, 2023"},
+        {"session": "s", "role": "user", "text": "bye", "time": "later"},
+    ]
+    items = _read(_write(tmp_path / "times.jsonl", rows))
+    warnings = [w.message for w in items if isinstance(w, ImportWarning)]
+    assert warnings == [
+        "2 times could not be read (line 1: 'the day after the storm'); those messages were kept"
+        " without a time: write ISO 8601, e.g. 2025-02-14T20:30:00Z"
+    ]
+    (session,) = _sessions(items)
+    assert [m.created_at for m in session.messages] == [
+        None,
+        datetime(2023, 5, 8, 13, 56, tzinfo=UTC),
+        None,
+    ]
