@@ -21,8 +21,8 @@ With --json the last line is `{"n", "recall@5", "recall@10", "by_category", "ind
 "warm_seconds", "query_p95_ms", "messages_per_result", "own_recall@10", ...}` for hybrid, and
 under "modes" every mode's recall@5/@10, the plain baselines (`plain_baseline`: one message per
 result, as a simple RAG over the log) included, and under "warnings" what looks wrong in the
-conversion (evidence ids no message has; questions naming people over messages that do not
-name their speakers), also printed first.
+conversion (lines the import skipped; evidence ids no message has; questions naming people
+over messages that do not name their speakers), also printed first.
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -78,13 +79,22 @@ conversion probably dropped the speakers' names (see `conversion_warnings`)."""
 
 
 def conversion_warnings(
-    questions: list[dict[str, Any]], source_ids: set[str], named_messages: int, messages: int
+    questions: list[dict[str, Any]],
+    source_ids: set[str],
+    named_messages: int,
+    messages: int,
+    import_warnings: Sequence[str] = (),
 ) -> list[str]:
-    """What looks wrong in a converted set: evidence ids no imported message has (recall
-    cannot count them), or questions that name people over messages that name no speaker
-    (search can only match those names in the words; on the hand-written dialogs recall@10
-    fell by 12 points without names)."""
+    """What looks wrong in a converted set: lines the import skipped (e.g. two conversations
+    written with the same session key, whose message ids then collide), evidence ids no
+    imported message has (recall cannot count them), or questions that name people over
+    messages that name no speaker (search can only match those names in the words; on the
+    hand-written dialogs recall@10 fell by 12 points without names)."""
     warnings: list[str] = []
+    if import_warnings:
+        warnings.append(
+            f"the import reported {len(import_warnings)} problem(s), first: {import_warnings[0]}"
+        )
     evidence = {e for q in questions for e in q["evidence"]}
     missing = sorted(evidence - source_ids)
     if missing:
@@ -106,7 +116,8 @@ def evaluate(sessions: Path, questions_file: Path, k: int = 10) -> dict[str, Any
     questions = _questions(questions_file)
     with tempfile.TemporaryDirectory(prefix="hearth-recall-") as tmp:
         home = DataHome.resolve(Path(tmp) / "home").ensure()
-        run_import(home, ImportRequest(sessions, format="jsonl", companion=COMPANION))
+        imported = run_import(home, ImportRequest(sessions, format="jsonl", companion=COMPANION))
+        problems = [warning.message for warning in imported.warnings]
         entry = CompanionRegistry(home).find(COMPANION)
         memory = open_memory(entry)
         try:
@@ -121,7 +132,9 @@ def evaluate(sessions: Path, questions_file: Path, k: int = 10) -> dict[str, Any
             now = latest.created_at + timedelta(minutes=1)
             sources = {m.id: m.source_id for m in messages if m.source_id}
             named = sum(1 for m in messages if m.metadata.get("name"))
-            warnings = conversion_warnings(questions, set(sources.values()), named, len(messages))
+            warnings = conversion_warnings(
+                questions, set(sources.values()), named, len(messages), problems
+            )
             results: dict[str, Any] = {}
             for mode, settings in MODES.items():
                 results[mode] = _ask(memory, questions, settings, now, k, sources)

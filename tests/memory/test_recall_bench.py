@@ -111,5 +111,7 @@ def test_a_conversion_that_lost_ids_or_names_is_called_out() -> None:
     ]
     [unnamed] = conversion_warnings(asked[:1], sources, named_messages=0, messages=3)
     assert unnamed.startswith("1 of 1 questions name people, but only 0 of 3 messages")
+    skipped = conversion_warnings(asked[1:2], sources | {"D9:9"}, 3, 3, ["line 3: id 'a' twice"])
+    assert skipped == ["the import reported 1 problem(s), first: line 3: id 'a' twice"]
     # Questions that name no one need no names.
     assert conversion_warnings(asked[1:2], sources | {"D9:9"}, named_messages=0, messages=3) == []
