@@ -38,6 +38,14 @@ def cjk_share(text: str) -> float:
     return cjk / letters if letters else 0.0
 
 
+def cjk_language(text: str) -> str:
+    """Which of Chinese, Japanese or Korean CJK text is in: "ja" with kana, "ko" with Hangul
+    (and no kana), else "zh"."""
+    if _KANA.search(text):
+        return "ja"
+    return "ko" if _HANGUL.search(text) else "zh"
+
+
 def language_mix(texts: Iterable[str]) -> dict[str, float]:
     """Share of each language ("en", "id", "zh", "ja", "ko") in `texts`, by characters.
 

@@ -283,3 +283,16 @@ def test_a_turn_that_names_the_person_asked_about_gets_a_boost(memory, converse)
             assert boosted[hit.item.id] > hit.score * 1.3
         else:
             assert boosted[hit.item.id] == hit.score
+
+
+def test_an_english_model_does_not_answer_chinese_with_japanese(memory, converse) -> None:
+    """All-MiniLM's vectors of Chinese and Japanese text are near each other for no reason of
+    meaning: a Chinese question's vector side counts only Chinese memories."""
+    ids = converse([
+        ("今日はとても寒かったね。", "そうだね。"),
+        ("ラーメンを食べに行こう。", "いいよ！"),
+        ("我在儿童医院当护士。", "辛苦了。"),
+    ])  # fmt: skip
+    memory.index_new()
+    found = _ids(memory.search("小林是做什么工作的？", 3))
+    assert f"turn:{ids[0]}" not in found and f"turn:{ids[2]}" not in found

@@ -6,7 +6,7 @@ from runtime.companion import CoreMemory
 from runtime.memory.cjk import korean_stem
 from runtime.memory.indonesian import stems
 from runtime.memory.keywords import terms
-from runtime.memory.language import LanguageCheck, cjk_share, language_mix
+from runtime.memory.language import LanguageCheck, cjk_language, cjk_share, language_mix
 from runtime.memory.letter import archival_source_id, plan_letter, split_letter
 from runtime.memory.named import NamedSpeakers, mentioned_names
 from runtime.memory.person import third_person
@@ -155,3 +155,9 @@ def test_the_people_a_query_mentions() -> None:
     assert named.mentioned_in("Rosa: Marcus's dinner was lovely.")
     assert not named.mentioned_in("Rosa: Marcusville is far; marcus is lower case.")
     assert not NamedSpeakers("What did I eat?", ignored=()).mentions_anyone
+
+
+def test_which_cjk_language() -> None:
+    assert cjk_language("我在儿童医院当护士。") == "zh"
+    assert cjk_language("病院の上司は田中さん。") == "ja"  # kanji with kana
+    assert cjk_language("작년 여름에 제주도") == "ko"
