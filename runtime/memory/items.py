@@ -290,7 +290,7 @@ class ItemStore:
         rows = self._rows(columns, item_ids)
         return {row[0]: Brief(*row[1:5], *row[5:]) for row in rows}
 
-    def _rows(self, columns: str, item_ids: Sequence[str]) -> Iterator[tuple]:
+    def _rows(self, columns: str, item_ids: Sequence[str]) -> list[tuple]:
         """`columns` of the items with these ids."""
         return rows_in(self.conn, f"SELECT {columns} FROM items WHERE id IN ({{marks}})", item_ids)
 
