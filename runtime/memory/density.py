@@ -58,7 +58,7 @@ def id_hash(vector_id: str) -> int:
     return int.from_bytes(hashlib.blake2b(vector_id.encode(), digest_size=4).digest(), "big")
 
 
-def _threshold(level: int) -> int:
+def _threshold_at(level: int) -> int:
     """Vectors whose id hashes below this are in the sample at `level`."""
     return 1 << (32 - level)
 
@@ -93,7 +93,7 @@ class Densities:
         everything at the next `values` (until then changes only keep the rows aligned)."""
 
     def _threshold(self) -> int:
-        return _threshold(self._level)
+        return _threshold_at(self._level)
 
     def _sample_rows(self, count: int) -> np.ndarray:
         return np.nonzero(self._hash[:count] < self._threshold())[0]
@@ -215,7 +215,7 @@ class ReferenceSample:
     @staticmethod
     def members(ids: Sequence[str], count: int) -> list[str]:
         """Those of `ids` that are in the sample of a memory of `count` vectors."""
-        threshold = _threshold(level_for(count))
+        threshold = _threshold_at(level_for(count))
         return [vector_id for vector_id in ids if id_hash(vector_id) < threshold]
 
     def fits(self, count: int) -> bool:
@@ -224,7 +224,7 @@ class ReferenceSample:
 
     def add(self, ids: Sequence[str], vectors: np.ndarray) -> None:
         """Vectors were added or replaced: the sample members among them join or change."""
-        threshold = _threshold(self.level)
+        threshold = _threshold_at(self.level)
         for vector_id, vector in zip(ids, vectors, strict=True):
             if id_hash(vector_id) < threshold:
                 self._vectors[vector_id] = np.asarray(vector, dtype=np.float32)

@@ -27,7 +27,7 @@ from runtime.memory.onnx_proto import (
     INT32,
     INT64,
     field_bytes,
-    field_int,
+    model,
     node,
     tensor,
     value_info,
@@ -281,10 +281,7 @@ def _model(g: _Graph, hidden: int) -> bytes:
     graph += field_bytes(11, value_info("input_ids", INT64, ["batch", "tokens"]))
     graph += field_bytes(11, value_info("attention_mask", INT64, ["batch", "tokens"]))
     graph += b"".join(field_bytes(12, output) for output in outputs)
-    opsets = field_bytes(8, field_bytes(1, "") + field_int(2, 17))
-    opsets += field_bytes(8, field_bytes(1, "com.microsoft") + field_int(2, 1))
-    # ir_version 8 goes with opset 17.
-    return field_int(1, 8) + field_bytes(2, "hearth") + field_bytes(7, graph) + opsets
+    return model(graph, {"": 17, "com.microsoft": 1})
 
 
 # --- safetensors -------------------------------------------------------------------------------

@@ -81,3 +81,13 @@ def value_info(name: str, elem_type: int, dims: Iterable[str | int]) -> bytes:
     )
     tensor_type = field_int(1, elem_type) + field_bytes(2, shape)
     return field_bytes(1, name) + field_bytes(2, field_bytes(1, tensor_type))
+
+
+def model(graph: bytes, opsets: dict[str, int]) -> bytes:
+    """A ModelProto around an encoded GraphProto, importing these opset versions by domain
+    ("" is ONNX's own). ir_version 8 goes with opset 17."""
+    imports = b"".join(
+        field_bytes(8, field_bytes(1, domain) + field_int(2, version))
+        for domain, version in opsets.items()
+    )
+    return field_int(1, 8) + field_bytes(2, "hearth") + field_bytes(7, graph) + imports

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from runtime.memory.onnx_proto import INT8, INT32, UINT8, field_bytes, field_int, node, value_info
+from runtime.memory.onnx_proto import INT8, INT32, UINT8, field_bytes, model, node, value_info
 
 ZERO = 128
 """The code of 0: a stored component is round(x / scale) + ZERO, in 1..255."""
@@ -36,8 +36,7 @@ def integer_product_model() -> bytes:
     graph += field_bytes(11, value_info("B", INT8, ["dim", "columns"]))
     graph += field_bytes(11, value_info("a_zero", UINT8, []))
     graph += field_bytes(12, value_info("Y", INT32, ["rows", "columns"]))
-    opsets = field_bytes(8, field_bytes(1, "") + field_int(2, 17))
-    return field_int(1, 8) + field_bytes(2, "hearth") + field_bytes(7, graph) + opsets
+    return model(graph, {"": 17})
 
 
 def _product(codes: np.ndarray, columns: np.ndarray) -> np.ndarray:
@@ -57,6 +56,16 @@ def _product(codes: np.ndarray, columns: np.ndarray) -> np.ndarray:
             _session = ort.InferenceSession(model, options, providers=["CPUExecutionProvider"])
     feed = {"A": codes, "B": columns, "a_zero": np.array(ZERO, np.uint8)}
     return _session.run(None, feed)[0]
+
+
+def _stored(codes: np.ndarray) -> np.ndarray:
+    """int8 codes as kept: uint8 around ZERO."""
+    return (codes.astype(np.int16) + ZERO).astype(np.uint8)
+
+
+def _signed(stored: np.ndarray) -> np.ndarray:
+    """Kept uint8 codes back as int8 (what the product's right side takes)."""
+    return (stored.astype(np.int16) - ZERO).astype(np.int8)
 
 
 def quantize(vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -90,13 +99,13 @@ class QuantizedRows:
     def set_many(self, start: int, vectors: np.ndarray) -> None:
         """Rows start.. become `vectors` ([m, dim] float)."""
         codes, scale = quantize(vectors)
-        self._codes[start : start + len(codes)] = (codes.astype(np.int16) + ZERO).astype(np.uint8)
+        self._codes[start : start + len(codes)] = _stored(codes)
         self._scales[start : start + len(codes)] = scale
 
     def set(self, row: int, vector: np.ndarray) -> bool:
         """Row `row` becomes `vector`; whether that changed what the row holds."""
         codes, scale = quantize(np.asarray(vector).reshape(1, self.dim))
-        stored = (codes[0].astype(np.int16) + ZERO).astype(np.uint8)
+        stored = _stored(codes[0])
         changed = not (np.array_equal(stored, self._codes[row]) and scale[0] == self._scales[row])
         self._codes[row], self._scales[row] = stored, scale[0]
         return changed
@@ -119,7 +128,7 @@ class QuantizedRows:
 
     def similarities(self, rows: Rows, others: Rows) -> np.ndarray:
         """[len(rows), len(others)] dot products between stored rows (exact integer sums)."""
-        columns = (self._codes[others].astype(np.int16) - ZERO).astype(np.int8)
+        columns = _signed(self._codes[others])
         product = _product(self._codes[rows], np.ascontiguousarray(columns.T))
         product = product.astype(np.float32)
         product *= self._scales[rows][:, None]

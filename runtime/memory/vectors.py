@@ -257,28 +257,34 @@ class VectorIndex:
         densities): the copy is put in place once complete. Changes must not run meanwhile
         (the chat runs them on the thread that warms)."""
         total = self.count()
-        with self._copying:
-            if self._exact is None and not self._exact_tried and total <= EXACT_LIMIT:
-                self._exact_tried = True
-                copy = self._load_copy(total)
-                copy.densities()
-                self._exact = copy
+        self._make_copy(total, wait=True)
         if self._exact is None and total > EXACT_LIMIT:
             self._reference_sample(total)
 
     def _exact_vectors(self, total: int) -> ExactVectors | None:
         """The in-RAM copy, loaded from Chroma on first use when the collection is small
-        enough; None past the limit, or while `warm` makes it in another thread."""
-        if self._exact is None and not self._exact_tried and total <= EXACT_LIMIT:
-            if not self._copying.acquire(blocking=False):
-                return None  # being made: the graph answers meanwhile
-            try:
-                if not self._exact_tried:
-                    self._exact_tried = True
-                    self._exact = self._load_copy(total)
-            finally:
-                self._copying.release()
+        enough; None past the limit, or while `warm` makes it in another thread (the graph
+        answers meanwhile)."""
+        self._make_copy(total, wait=False)
         return self._exact
+
+    def _make_copy(self, total: int, *, wait: bool) -> None:
+        """Make the exact-search copy once, if the collection is small enough. `wait`: for a
+        copy another thread is making, and compute the densities now too; else return at
+        once when one is being made (densities then come with the first query weighing them)."""
+        if self._exact is not None or self._exact_tried or total > EXACT_LIMIT:
+            return
+        if not self._copying.acquire(blocking=wait):
+            return
+        try:
+            if not self._exact_tried:
+                self._exact_tried = True
+                copy = self._load_copy(total)
+                if wait:
+                    copy.densities()
+                self._exact = copy
+        finally:
+            self._copying.release()
 
     def _load_copy(self, total: int) -> ExactVectors:
         """Every vector of the collection, read EXACT_LOAD_BATCH at a time."""
